@@ -1,0 +1,3 @@
+"""WattChain: a permissioned consortium blockchain for community energy markets."""
+
+__version__ = "0.1.0"

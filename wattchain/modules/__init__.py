@@ -1,0 +1,13 @@
+"""Native modules of the chain. ``default_modules`` wires the set a node runs."""
+
+from __future__ import annotations
+
+from wattchain.modules.accounts import AccountsModule
+from wattchain.modules.chain import ChainModule
+from wattchain.vm.execution import VM
+
+
+def build_vm() -> VM:
+    """The vm with every module of this release, in end_block order."""
+    accounts = AccountsModule()
+    return VM([ChainModule(), accounts], ledger=accounts.keeper)

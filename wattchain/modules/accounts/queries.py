@@ -1,0 +1,66 @@
+"""Read-only queries of the accounts module (abci_query paths ``accounts/...``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from wattchain.crypto import format_address, parse_address
+from wattchain.modules.accounts.keeper import AccountsKeeper
+from wattchain.modules.accounts.types import ROLE_BITS, role_names
+from wattchain.vm.errors import InvalidQuery
+from wattchain.vm.state import StateReader
+
+
+def query_address(data: Mapping[str, Any]) -> bytes:
+    value = data.get("address")
+    if not isinstance(value, str):
+        raise InvalidQuery("this query needs data {\"address\": \"0x...\"}")
+    try:
+        return parse_address(value)
+    except ValueError as exc:
+        raise InvalidQuery(str(exc)) from None
+
+
+class AccountsQueries:
+    def __init__(self, keeper: AccountsKeeper) -> None:
+        self.keeper = keeper
+
+    def account(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        address = query_address(data)
+        account = self.keeper.get_account(state, address)
+        return {
+            "address": format_address(address),
+            "balance": account.balance,
+            "nonce": account.nonce,
+            "roles": role_names(account.roles),
+        }
+
+    def balance(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        address = query_address(data)
+        return {"address": format_address(address),
+                "balance": self.keeper.get_account(state, address).balance}
+
+    def supply(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"supply": self.keeper.supply(state), "fee_pool": self.keeper.fee_pool(state)}
+
+    def role(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        role = data.get("role")
+        if role not in ROLE_BITS:
+            raise InvalidQuery(f"data.role must be one of {', '.join(ROLE_BITS)}")
+        holders = [format_address(address) for address, account
+                   in self.keeper.iterate_accounts(state) if account.has_role(str(role))]
+        return {"role": role, "accounts": holders}
+
+    def proposals(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        items = []
+        for action_id, action, approvers in self.keeper.iterate_proposals(state):
+            kind, address, role = action
+            items.append({
+                "id": "0x" + action_id.hex(),
+                "action": kind,
+                "account": format_address(address),
+                "role": role,
+                "approvers": [format_address(a) for a in approvers],
+            })
+        return {"proposals": items}

@@ -1,0 +1,1 @@
+"""Deterministic block execution: decode, verify, route, fees, events, app hash."""

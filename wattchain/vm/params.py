@@ -1,0 +1,64 @@
+"""Chain parameters: set in genesis, stored in state, changed only by governance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from wattchain import codec
+from wattchain.vm.state import StateReader
+
+PARAMS_KEY = b"chain/params"
+
+
+@dataclass(slots=True)
+class ChainParams:
+    min_fee: int = 10  # micro-units per transaction
+    max_tx_bytes: int = 16 * 1024
+    max_block_txs: int = 5_000
+    max_block_bytes: int = 4 * 1024 * 1024
+    interval_ms: int = 900_000  # market and balancing interval (15 minutes)
+    admin_quorum: int = 1  # admin approvals that pass a governance action
+    max_nonce_gap: int = 64  # how far ahead of the account nonce the mempool accepts
+
+    def validate(self) -> list[str]:
+        problems = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if type(value) is not int or value < 0:
+                problems.append(f"params.{item.name} must be a non-negative integer")
+        if not problems:
+            if self.max_tx_bytes < 256:
+                problems.append("params.max_tx_bytes must be at least 256")
+            if self.max_block_txs < 1 or self.max_block_bytes < self.max_tx_bytes:
+                problems.append("params: a block must fit at least one maximal transaction")
+            if self.interval_ms < 1000:
+                problems.append("params.interval_ms must be at least 1000")
+            if self.admin_quorum < 1:
+                problems.append("params.admin_quorum must be at least 1")
+        return problems
+
+    def to_list(self) -> list[int]:
+        return [getattr(self, item.name) for item in fields(self)]
+
+    def to_json(self) -> dict[str, int]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChainParams:
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown chain params: {', '.join(unknown)}")
+        return cls(**data)
+
+
+def load_params(state: StateReader) -> ChainParams:
+    raw = state.get(PARAMS_KEY)
+    if raw is None:
+        return ChainParams()
+    return ChainParams(*codec.decode(raw))
+
+
+def encode_params(params: ChainParams) -> bytes:
+    return codec.encode(params.to_list())
