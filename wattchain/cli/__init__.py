@@ -1,0 +1,1 @@
+"""The `wattchain` command-line wallet and node tools."""

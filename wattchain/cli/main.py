@@ -1,0 +1,35 @@
+"""The `wattchain` command: wallet, node and queries."""
+
+from __future__ import annotations
+
+import typer
+
+from wattchain import __version__
+from wattchain.cli import keys_cmd, node_cmd, query_cmd, tx_cmd
+
+app = typer.Typer(
+    name="wattchain",
+    help="WattChain: a permissioned consortium blockchain for community energy markets.\n\n"
+    "Amounts are integers in micro-units of the settlement token (1 token = 1,000,000).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(tx_cmd.app, name="tx")
+app.add_typer(query_cmd.app, name="query")
+app.add_typer(node_cmd.app, name="node")
+app.command("devnet")(node_cmd.devnet)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Consensus. For now: the application interface the engine drives."""

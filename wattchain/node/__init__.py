@@ -1,0 +1,1 @@
+"""The node process: storage, mempool, block production, JSON-RPC, metrics."""

@@ -1,0 +1,162 @@
+"""The node's application: vm + store + mempool behind the consensus interface.
+
+This object owns every piece of chain state in the process. It is not
+thread-safe: the node's single task calls it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from wattchain.errors import DecodeError
+from wattchain.genesis import Genesis, build_genesis_state
+from wattchain.hashing import merkle_root, sha256
+from wattchain.modules import build_vm
+from wattchain.modules.chain import Validator, load_validators, validators_hash
+from wattchain.node.mempool import Mempool, MempoolLimits
+from wattchain.node.store import BlockStore, ChainTip
+from wattchain.types import Block, Commit, Header, SignedTx
+from wattchain.vm.execution import BlockInfo, BlockResult
+from wattchain.vm.params import ChainParams, load_params
+
+log = logging.getLogger("wattchain.chain")
+
+
+class InvalidBlock(Exception):
+    """A proposed or synced block that must not be executed."""
+
+
+@dataclass(slots=True)
+class CommittedBlock:
+    block: Block
+    txs: list[SignedTx | bytes]
+    result: BlockResult
+    tip: ChainTip
+
+
+def genesis_hash(genesis: Genesis) -> bytes:
+    return sha256(json.dumps(genesis.to_json(), sort_keys=True).encode())
+
+
+class Chain:
+    def __init__(self, db_path: Path, genesis: Genesis,
+                 mempool_limits: MempoolLimits | None = None) -> None:
+        self.genesis = genesis
+        self.chain_id = genesis.chain_id
+        self.vm = build_vm()
+        self.store = BlockStore(db_path)
+        if not self.store.is_initialised():
+            writes, app_hash = build_genesis_state(self.vm, genesis)
+            self.store.init_genesis(genesis_hash(genesis), writes, app_hash,
+                                    genesis.initial_height, genesis.genesis_time_ms)
+        else:
+            self.store.init_genesis(genesis_hash(genesis), [], b"", 0, 0)  # checks the match
+        self.state = self.store.state
+        self.mempool = Mempool(self.vm, mempool_limits)
+        self.tip = self.store.tip()
+        self.params: ChainParams = load_params(self.state)
+        self.validators: list[Validator] = load_validators(self.state)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def height(self) -> int:
+        return self.tip.height
+
+    def next_block_info(self, time_ms: int | None = None, proposer: bytes = b"") -> BlockInfo:
+        return BlockInfo(self.chain_id, self.tip.height + 1,
+                         time_ms if time_ms is not None else self.tip.time_ms + 1, proposer)
+
+    # -- Application --------------------------------------------------------------
+
+    def check_tx(self, raw: bytes) -> bytes:
+        stx = self.mempool.check_tx(raw, self.state, self.next_block_info(), self.params)
+        return stx.tx_id
+
+    def propose_block(self, height: int, time_ms: int, proposer: bytes,
+                      last_commit: Commit | None) -> Block:
+        txs = self.mempool.reap(self.params.max_block_txs, self.params.max_block_bytes,
+                                self.state)
+        header = Header(
+            chain_id=self.chain_id,
+            height=height,
+            time_ms=time_ms,
+            proposer=proposer,
+            prev_block_hash=self.tip.block_hash,
+            tx_root=merkle_root([stx.tx_id for stx in txs]),
+            app_hash=self.tip.app_hash,
+            validators_hash=validators_hash(self.validators),
+            last_commit_hash=last_commit.hash() if last_commit is not None else b"",
+        )
+        return Block(header, [stx.raw for stx in txs], last_commit)
+
+    def validate_proposal(self, block: Block) -> None:
+        header = block.header
+        expected = {
+            "chain id": (header.chain_id, self.chain_id),
+            "height": (header.height, self.tip.height + 1),
+            "previous block hash": (header.prev_block_hash, self.tip.block_hash),
+            "app hash": (header.app_hash, self.tip.app_hash),
+            "validators hash": (header.validators_hash, validators_hash(self.validators)),
+        }
+        for name, (got, want) in expected.items():
+            if got != want:
+                raise InvalidBlock(f"block {header.height}: wrong {name}")
+        if header.time_ms <= self.tip.time_ms:
+            raise InvalidBlock(f"block {header.height}: time does not advance")
+        if len(block.txs) > self.params.max_block_txs:
+            raise InvalidBlock(f"block {header.height}: too many transactions")
+        if sum(len(raw) for raw in block.txs) > self.params.max_block_bytes:
+            raise InvalidBlock(f"block {header.height}: too many bytes")
+        last_commit_hash = block.last_commit.hash() if block.last_commit is not None else b""
+        if header.last_commit_hash != last_commit_hash:
+            raise InvalidBlock(f"block {header.height}: last commit hash mismatch")
+
+    def finalize_and_commit(self, block: Block, commit: Commit) -> CommittedBlock:
+        """Execute ``block`` and persist it with ``commit`` in one atomic batch."""
+        if block.header.tx_root != merkle_root([sha256(raw) for raw in block.txs]):
+            raise InvalidBlock(f"block {block.header.height}: tx root mismatch")
+        txs = self._decode_block_txs(block)
+        info = BlockInfo(self.chain_id, block.header.height, block.header.time_ms,
+                         block.header.proposer)
+        result = self.vm.process_block(self.state, info, txs, self.tip.app_hash,
+                                       verified_ids=self.mempool.txs)
+        self.tip = self.store.save_block(block, txs, result, commit)
+        self.mempool.update([sha256(raw) for raw in block.txs], self.state, self.tip.height + 1)
+        if any(key.startswith(b"chain/") for key, _ in result.writes):
+            self.params = load_params(self.state)
+            self.validators = load_validators(self.state)
+        return CommittedBlock(block, txs, result, self.tip)
+
+    def _decode_block_txs(self, block: Block) -> list[SignedTx | bytes]:
+        """Decoded txs, from the mempool's cache where possible. A tx that does
+        not decode stays raw bytes: the vm records it as malformed."""
+        txs: list[SignedTx | bytes] = []
+        pool = self.mempool.txs
+        for raw in block.txs:
+            cached = pool.get(sha256(raw))
+            if cached is None:
+                try:
+                    cached = SignedTx.decode(raw, self.params.max_tx_bytes)
+                except DecodeError:
+                    txs.append(raw)
+                    continue
+            txs.append(cached)
+        return txs
+
+    # -- views ----------------------------------------------------------------------
+
+    def validator_json(self) -> list[dict[str, object]]:
+        return [v.to_json() for v in self.validators]
+
+    def describe_tip(self) -> dict[str, object]:
+        return {
+            "height": self.tip.height,
+            "block_hash": self.tip.block_hash.hex(),
+            "app_hash": self.tip.app_hash.hex(),
+            "time_ms": self.tip.time_ms,
+        }

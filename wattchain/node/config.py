@@ -1,0 +1,169 @@
+"""Node configuration (config.toml) and the files of a node's home directory.
+
+Network settings (ports, limits, timings) live here; protocol parameters
+live in genesis. Layout of a home directory::
+
+    config/config.toml  config/genesis.json  config/validator_key.json
+    config/node_key.json  data/chain.db  keyring/  logs/
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from wattchain.crypto import PrivateKey, format_address
+
+
+class ConfigError(ValueError):
+    """A config file that is missing or wrong; the message says what to fix."""
+
+
+@dataclass
+class RpcConfig:
+    host: str = "127.0.0.1"
+    port: int = 26657
+    max_body_bytes: int = 1_000_000
+    max_batch: int = 100
+    rate_limit_per_second: int = 1_000  # HTTP requests per client address
+    commit_timeout_ms: int = 10_000  # broadcast_tx_commit waits this long
+    max_subscriptions: int = 100
+
+
+@dataclass
+class ProducerConfig:
+    min_block_interval_ms: int = 200  # a block at most this often while txs wait
+    empty_block_interval_ms: int = 2_000  # a heartbeat block when nothing happens
+
+
+@dataclass
+class MempoolConfig:
+    max_txs: int = 50_000
+    max_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass
+class NodeConfig:
+    moniker: str = "node"
+    log_level: str = "INFO"
+    rpc: RpcConfig = field(default_factory=RpcConfig)
+    producer: ProducerConfig = field(default_factory=ProducerConfig)
+    mempool: MempoolConfig = field(default_factory=MempoolConfig)
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeConfig:
+        sections = {"rpc": RpcConfig, "producer": ProducerConfig, "mempool": MempoolConfig}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in sections:
+                values[key] = _section(sections[key], key, value)
+            elif key in ("moniker", "log_level"):
+                values[key] = str(value)
+            else:
+                raise ConfigError(f"unknown config key {key!r}")
+        return cls(**values)
+
+
+def _section(kind: type, name: str, data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    allowed = {f.name: f.type for f in fields(kind)}
+    for key, value in data.items():
+        if key not in allowed:
+            raise ConfigError(f"unknown key {key!r} in [{name}]")
+        expected = str if allowed[key] in ("str", str) else int
+        if type(value) is not expected:
+            raise ConfigError(f"[{name}] {key} must be a {expected.__name__}")
+    return kind(**data)
+
+
+class Home:
+    """Paths inside a node's home directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def genesis_file(self) -> Path:
+        return self.config_dir / "genesis.json"
+
+    @property
+    def validator_key_file(self) -> Path:
+        return self.config_dir / "validator_key.json"
+
+    @property
+    def node_key_file(self) -> Path:
+        return self.config_dir / "node_key.json"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "data" / "chain.db"
+
+    @property
+    def keyring_dir(self) -> Path:
+        return self.root / "keyring"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "node.pid"
+
+    def load_config(self) -> NodeConfig:
+        try:
+            data = tomllib.loads(self.config_file.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"no config at {self.config_file}; run `wattchain node init "
+                              f"--home {self.root}` first") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{self.config_file}: {exc}") from None
+        return NodeConfig.from_dict(data)
+
+    def save_config(self, config: NodeConfig) -> None:
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(config.to_toml())
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` atomically with mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(path.suffix + ".tmp")
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+def save_key_file(path: Path, key: PrivateKey) -> None:
+    write_private_file(path, json.dumps({
+        "address": format_address(key.address),
+        "public_key": key.public_key.hex(),
+        "secret": key.secret.hex(),
+    }, indent=2) + "\n")
+
+
+def load_key_file(path: Path) -> PrivateKey:
+    try:
+        data = json.loads(path.read_text())
+        return PrivateKey(bytes.fromhex(data["secret"]))
+    except FileNotFoundError:
+        raise ConfigError(f"no key file at {path}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path} is not a valid key file: {exc}") from None

@@ -1,0 +1,211 @@
+"""The node: a thin trio shell around the chain.
+
+One task produces blocks (the single-validator producer; the BFT engine of
+the next release replaces it behind the same ``Application`` interface);
+the RPC server's tasks only feed it transactions and read committed state.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+from wattchain.crypto import PrivateKey, format_address
+from wattchain.genesis import load_genesis
+from wattchain.hashing import sha256
+from wattchain.node.chain import Chain, CommittedBlock
+from wattchain.node.config import ConfigError, Home, NodeConfig, load_key_file
+from wattchain.node.events import EventBus, tx_tags
+from wattchain.node.mempool import MempoolLimits
+from wattchain.node.metrics import NodeMetrics
+from wattchain.types import VOTE_PRECOMMIT, Commit, CommitSig, SignedTx, Vote
+from wattchain.vm.errors import TxError
+from wattchain.vm.execution import TxResult
+
+log = logging.getLogger("wattchain.node")
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(slots=True)
+class Inclusion:
+    height: int
+    index: int
+    result: TxResult
+
+
+@dataclass
+class CommitWaiters:
+    """broadcast_tx_commit callers waiting for their tx to land in a block."""
+
+    waiting: dict[bytes, tuple[trio.Event, list[Inclusion]]] = field(default_factory=dict)
+
+    async def wait(self, tx_id: bytes, timeout_s: float) -> Inclusion | None:
+        event, box = self.waiting.setdefault(tx_id, (trio.Event(), []))
+        with trio.move_on_after(timeout_s):
+            await event.wait()
+        if not event.is_set() and tx_id in self.waiting and self.waiting[tx_id][0] is event:
+            del self.waiting[tx_id]
+        return box[0] if box else None
+
+    def notify(self, tx_id: bytes, inclusion: Inclusion) -> None:
+        entry = self.waiting.pop(tx_id, None)
+        if entry is not None:
+            entry[1].append(inclusion)
+            entry[0].set()
+
+
+class Node:
+    def __init__(self, home: Home, config: NodeConfig | None = None) -> None:
+        self.home = home
+        self.config = config or home.load_config()
+        self.genesis = load_genesis(home.genesis_file)
+        self.validator_key: PrivateKey = load_key_file(home.validator_key_file)
+        limits = MempoolLimits(self.config.mempool.max_txs, self.config.mempool.max_bytes)
+        self.chain = Chain(home.db_path, self.genesis, limits)
+        self._check_single_validator()
+        self.bus = EventBus()
+        self.metrics = NodeMetrics()
+        self.waiters = CommitWaiters()
+        self.last_commit: Commit | None = self.chain.store.commit(self.chain.height)
+        self.rpc_urls: list[str] = []
+        self._tx_arrived = trio.Event()
+        self._last_block_time_ms = self.chain.tip.time_ms
+        self.metrics.height.set(self.chain.height)
+
+    def _check_single_validator(self) -> None:
+        validators = self.chain.validators
+        total = sum(v.power for v in validators)
+        mine = sum(v.power for v in validators if v.address == self.validator_key.address)
+        if mine * 3 <= total * 2:
+            raise ConfigError(
+                "this release produces blocks with a single validator: the validator key in "
+                f"{self.home.validator_key_file} must hold more than 2/3 of the voting power"
+            )
+
+    # -- transactions -----------------------------------------------------------
+
+    def submit_tx(self, raw: bytes) -> bytes:
+        """Admit ``raw`` to the mempool; return its id or raise a TxError."""
+        try:
+            tx_id = self.chain.check_tx(raw)
+        except TxError:
+            self.metrics.rejected_txs.inc()
+            raise
+        self.metrics.mempool_size.set(len(self.chain.mempool))
+        self._tx_arrived.set()
+        return tx_id
+
+    # -- block production -------------------------------------------------------
+
+    def produce_block(self) -> CommittedBlock:
+        chain = self.chain
+        height = chain.height + 1
+        time_ms = max(wall_clock_ms(), chain.tip.time_ms + 1)
+        address = self.validator_key.address
+        block = chain.propose_block(height, time_ms, address, self.last_commit)
+        block_hash = block.hash()
+        vote = Vote(VOTE_PRECOMMIT, height, 0, block_hash, time_ms, address)
+        vote.signature = self.validator_key.sign_digest(vote.sign_digest(chain.chain_id))
+        commit = Commit(height, 0, block_hash, [CommitSig(address, time_ms, vote.signature)])
+        started = time.perf_counter()
+        committed = chain.finalize_and_commit(block, commit)
+        self.last_commit = commit
+        self._record(committed, time.perf_counter() - started)
+        self._publish(committed)
+        return committed
+
+    def _record(self, committed: CommittedBlock, seconds: float) -> None:
+        metrics = self.metrics
+        header = committed.block.header
+        results = committed.result.tx_results
+        metrics.height.set(header.height)
+        metrics.txs.inc(len(results))
+        metrics.failed_txs.inc(sum(1 for r in results if r.code))
+        metrics.block_txs.observe(len(results))
+        metrics.block_interval.observe((header.time_ms - self._last_block_time_ms) / 1000)
+        metrics.commit_seconds.observe(seconds)
+        metrics.mempool_size.set(len(self.chain.mempool))
+        metrics.mempool_bytes.set(self.chain.mempool.size_bytes)
+        self._last_block_time_ms = header.time_ms
+        if results:
+            log.info("committed block height=%d txs=%d app_hash=%s ms=%.1f", header.height,
+                     len(results), committed.result.app_hash.hex()[:16], seconds * 1000)
+
+    def _publish(self, committed: CommittedBlock) -> None:
+        header = committed.block.header
+        for index, (raw, stx, result) in enumerate(
+            zip(committed.block.txs, committed.txs, committed.result.tx_results, strict=True)
+        ):
+            tx_id = stx.tx_id if isinstance(stx, SignedTx) else sha256(raw)
+            self.waiters.notify(tx_id, Inclusion(header.height, index, result))
+            if self.bus.active:
+                tags = tx_tags(stx, header.height, index, result, tx_id.hex())
+                self.bus.publish(tags, tx_event_data(tx_id, header.height, index, result))
+        if self.bus.active:
+            data = {"height": header.height, "hash": committed.tip.block_hash.hex(),
+                    "time_ms": header.time_ms, "num_txs": len(committed.block.txs),
+                    "app_hash": committed.result.app_hash.hex(),
+                    "end_block_events": [e.to_json() for e in committed.result.end_block_events]}
+            self.bus.publish({"tm.event": ["NewBlock"], "block.height": [str(header.height)]},
+                             data)
+
+    async def produce_blocks(self) -> None:
+        """Make a block when txs wait (at most every min interval), else a heartbeat."""
+        settings = self.config.producer
+        last_block_at = trio.current_time()
+        while True:
+            if not len(self.chain.mempool):
+                with trio.move_on_at(last_block_at + settings.empty_block_interval_ms / 1000):
+                    await self._tx_arrived.wait()
+            self._tx_arrived = trio.Event()
+            await trio.sleep_until(last_block_at + settings.min_block_interval_ms / 1000)
+            self.produce_block()
+            last_block_at = trio.current_time()
+
+    # -- lifecycle --------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[Node] = trio.TASK_STATUS_IGNORED) -> None:
+        from wattchain.node.rpc import serve_rpc
+
+        try:
+            async with trio.open_nursery() as nursery:
+                self.rpc_urls = await nursery.start(serve_rpc, self)
+                log.info("node started moniker=%s chain_id=%s height=%d validator=%s rpc=%s",
+                         self.config.moniker, self.chain.chain_id, self.chain.height,
+                         format_address(self.validator_key.address), ",".join(self.rpc_urls))
+                nursery.start_soon(self.produce_blocks)
+                task_status.started(self)
+        finally:
+            self.chain.close()
+
+    def status(self) -> dict[str, Any]:
+        return {"moniker": self.config.moniker, **self.chain.describe_tip()}
+
+
+def tx_event_data(tx_id: bytes, height: int, index: int, result: TxResult) -> dict[str, Any]:
+    return {"hash": tx_id.hex(), "height": height, "index": index,
+            "result": result_json(result)}
+
+
+def result_json(result: TxResult) -> dict[str, Any]:
+    return {"code": result.code, "codespace": result.codespace, "log": result.log,
+            "fee": result.fee, "events": [e.to_json() for e in result.events]}
+
+
+async def run_until_signal(node: Node) -> None:
+    """Run ``node`` until SIGINT or SIGTERM, then shut down cleanly."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.run)
+            async for signum in signals:
+                log.info("received %s, shutting down", signal.Signals(signum).name)
+                nursery.cancel_scope.cancel()
+                break

@@ -1,0 +1,342 @@
+"""The JSON-RPC methods. Each takes named params and returns a JSON value."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from wattchain import __version__
+from wattchain.crypto import format_address, parse_address
+from wattchain.errors import WattchainError
+from wattchain.hashing import sha256
+from wattchain.node import store as store_keys
+from wattchain.node.events import Query, QueryError
+from wattchain.node.rpc_errors import (
+    INVALID_PARAMS,
+    NOT_FOUND,
+    SERVER_ERROR,
+    TIMEOUT,
+    RpcError,
+    invalid_params,
+)
+from wattchain.node.rpc_views import block_json, commit_json, header_json, result_json, tx_json
+from wattchain.vm.errors import QueryError as VmQueryError
+from wattchain.vm.errors import TxError
+
+if TYPE_CHECKING:
+    from wattchain.node.node import Node
+
+MAX_PER_PAGE = 100
+MAX_BLOCKCHAIN_RANGE = 20
+MAX_SEARCH_SCAN = 100_000
+
+
+def param_int(params: dict[str, Any], name: str, default: int | None = None,
+              minimum: int = 0) -> int:
+    value = params.get(name, default)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if type(value) is not int or value < minimum:
+        raise invalid_params(f"{name} must be an integer >= {minimum}")
+    return value
+
+
+def param_str(params: dict[str, Any], name: str, default: str | None = None) -> str:
+    value = params.get(name, default)
+    if not isinstance(value, str):
+        raise invalid_params(f"{name} must be a string")
+    return value
+
+
+def param_hash(params: dict[str, Any], name: str = "hash") -> bytes:
+    text = param_str(params, name).removeprefix("0x").removeprefix("0X")
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        raise invalid_params(f"{name} must be 32 bytes in hex") from None
+    if len(value) != 32:
+        raise invalid_params(f"{name} must be 32 bytes in hex")
+    return value
+
+
+def param_tx(params: dict[str, Any]) -> bytes:
+    text = param_str(params, "tx")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid_params("tx must be the signed transaction in base64") from None
+
+
+def check_result(tx_id: bytes, error: WattchainError | None) -> dict[str, Any]:
+    if error is None:
+        return {"code": 0, "codespace": "", "log": "", "hash": tx_id.hex()}
+    return {"code": error.code, "codespace": error.codespace, "log": error.message,
+            "hash": tx_id.hex()}
+
+
+class RpcMethods:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.table: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+            "status": self.status,
+            "health": self.health,
+            "net_info": self.net_info,
+            "genesis": self.genesis,
+            "block": self.block,
+            "block_results": self.block_results,
+            "blockchain": self.blockchain,
+            "commit": self.commit,
+            "validators": self.validators,
+            "tx": self.tx,
+            "tx_search": self.tx_search,
+            "num_unconfirmed_txs": self.num_unconfirmed_txs,
+            "broadcast_tx_async": self.broadcast_tx_async,
+            "broadcast_tx_sync": self.broadcast_tx_sync,
+            "broadcast_tx_commit": self.broadcast_tx_commit,
+            "abci_query": self.abci_query,
+        }
+        self.websocket_only = {"subscribe", "unsubscribe", "unsubscribe_all"}
+
+    def exists(self, method: str) -> bool:
+        return method in self.table or method in self.websocket_only
+
+    def names(self) -> list[str]:
+        return sorted([*self.table, *self.websocket_only])
+
+    async def call(self, method: str, params: dict[str, Any], websocket: Any,
+                   request_id: Any) -> Any:
+        if method in self.websocket_only:
+            if websocket is None:
+                raise RpcError(SERVER_ERROR, "Websocket only",
+                               f"{method} is available only over the /websocket endpoint")
+            from wattchain.node.rpc_subscriptions import handle_subscription
+
+            return await handle_subscription(self.node, method, params, websocket, request_id)
+        return await self.table[method](params)
+
+    # -- info ------------------------------------------------------------------
+
+    async def status(self, params: dict[str, Any]) -> dict[str, Any]:
+        node = self.node
+        chain = node.chain
+        tip = chain.tip
+        key = node.validator_key
+        power = sum(v.power for v in chain.validators if v.address == key.address)
+        return {
+            "node_info": {"moniker": node.config.moniker, "network": chain.chain_id,
+                          "version": __version__, "rpc": node.rpc_urls},
+            "sync_info": {
+                "latest_block_height": tip.height,
+                "latest_block_hash": tip.block_hash.hex(),
+                "latest_app_hash": tip.app_hash.hex(),
+                "latest_block_time_ms": tip.time_ms,
+                "earliest_block_height": chain.genesis.initial_height,
+                "catching_up": False,
+            },
+            "validator_info": {"address": format_address(key.address),
+                               "public_key": key.public_key.hex(), "voting_power": power},
+            "mempool": {"size": len(chain.mempool), "bytes": chain.mempool.size_bytes},
+        }
+
+    async def health(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    async def net_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"listening": True, "listeners": self.node.rpc_urls, "n_peers": 0, "peers": []}
+
+    async def genesis(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"genesis": self.node.chain.genesis.to_json()}
+
+    async def validators(self, params: dict[str, Any]) -> dict[str, Any]:
+        chain = self.node.chain
+        validators = chain.validator_json()
+        return {"block_height": chain.height, "validators": validators,
+                "count": len(validators), "total": len(validators)}
+
+    async def num_unconfirmed_txs(self, params: dict[str, Any]) -> dict[str, Any]:
+        mempool = self.node.chain.mempool
+        return {"n_txs": len(mempool), "total": len(mempool), "total_bytes": mempool.size_bytes}
+
+    # -- blocks ----------------------------------------------------------------
+
+    def _height(self, params: dict[str, Any]) -> int:
+        chain = self.node.chain
+        height = param_int(params, "height", chain.height, minimum=1)
+        if height > chain.height:
+            raise invalid_params(f"height {height} is above the latest height {chain.height}")
+        if height < chain.genesis.initial_height:
+            raise RpcError(NOT_FOUND, "Not found", f"no block at height {height}")
+        return height
+
+    async def block(self, params: dict[str, Any]) -> dict[str, Any]:
+        if "hash" in params:
+            found = self.node.chain.store.height_of(param_hash(params))
+            if found is None:
+                raise RpcError(NOT_FOUND, "Not found", "no block with that hash")
+            height = found
+        else:
+            height = self._height(params)
+        block = self.node.chain.store.block(height)
+        if block is None:
+            raise RpcError(NOT_FOUND, "Not found", f"no block at height {height}")
+        return {"block_id": {"hash": block.hash().hex()}, "block": block_json(block)}
+
+    async def block_results(self, params: dict[str, Any]) -> dict[str, Any]:
+        height = self._height(params)
+        stored = self.node.chain.store.results(height)
+        if stored is None:
+            raise RpcError(NOT_FOUND, "Not found", f"no results at height {height}")
+        tx_results, events = stored
+        app_hash = self.node.chain.store.app_hash(height)
+        return {"height": height, "txs_results": [result_json(r) for r in tx_results],
+                "end_block_events": [e.to_json() for e in events],
+                "app_hash": app_hash.hex() if app_hash else None}
+
+    async def commit(self, params: dict[str, Any]) -> dict[str, Any]:
+        height = self._height(params)
+        block = self.node.chain.store.block(height)
+        commit = self.node.chain.store.commit(height)
+        if block is None or commit is None:
+            raise RpcError(NOT_FOUND, "Not found", f"no commit at height {height}")
+        return {"signed_header": {"header": header_json(block), "commit": commit_json(commit)},
+                "canonical": True}
+
+    async def blockchain(self, params: dict[str, Any]) -> dict[str, Any]:
+        chain = self.node.chain
+        first = chain.genesis.initial_height
+        max_height = min(param_int(params, "max_height", chain.height, minimum=1), chain.height)
+        min_height = max(param_int(params, "min_height", first, minimum=1), first,
+                         max_height - MAX_BLOCKCHAIN_RANGE + 1)
+        if min_height > max_height and chain.height >= first:
+            raise invalid_params("min_height must not exceed max_height")
+        metas = []
+        for height in range(max_height, min_height - 1, -1):
+            block = chain.store.block(height)
+            if block is None:
+                continue
+            metas.append({"block_id": {"hash": block.hash().hex()},
+                          "header": header_json(block), "num_txs": len(block.txs)})
+        return {"last_height": chain.height, "block_metas": metas}
+
+    # -- transactions ------------------------------------------------------------
+
+    def _load_tx(self, tx_id: bytes) -> dict[str, Any] | None:
+        store = self.node.chain.store
+        position = store.tx_position(tx_id)
+        if position is None:
+            return None
+        height, index = position
+        block = store.block(height)
+        results = store.results(height)
+        if block is None or results is None:
+            return None
+        return tx_json(tx_id, block.txs[index], height, index, results[0][index])
+
+    async def tx(self, params: dict[str, Any]) -> dict[str, Any]:
+        tx_id = param_hash(params)
+        found = self._load_tx(tx_id)
+        if found is None:
+            pending = tx_id in self.node.chain.mempool
+            detail = "it is in the mempool, not yet in a block" if pending else "unknown tx"
+            raise RpcError(NOT_FOUND, "Not found", f"tx {tx_id.hex()} not found: {detail}")
+        return found
+
+    async def tx_search(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            query = Query.parse(param_str(params, "query"))
+        except QueryError as exc:
+            raise invalid_params(str(exc)) from None
+        page = param_int(params, "page", 1, minimum=1)
+        per_page = min(param_int(params, "per_page", 30, minimum=1), MAX_PER_PAGE)
+        order = param_str(params, "order_by", "asc")
+        if order not in ("asc", "desc"):
+            raise invalid_params("order_by must be \"asc\" or \"desc\"")
+        matches = [tx for tx in self._candidates(query) if self._matches(query, tx)]
+        if order == "desc":
+            matches.reverse()
+        start = (page - 1) * per_page
+        return {"txs": matches[start:start + per_page], "total_count": len(matches)}
+
+    def _candidates(self, query: Query) -> list[dict[str, Any]]:
+        store = self.node.chain.store
+        prefix = self._index_prefix(query)
+        tx_ids, _ = store.search_txs(prefix, MAX_SEARCH_SCAN)
+        found = (self._load_tx(tx_id) for tx_id in tx_ids)
+        return [tx for tx in found if tx is not None]
+
+    def _index_prefix(self, query: Query) -> bytes:
+        sender = query.equal_value("tx.sender")
+        if sender is not None:
+            try:
+                return store_keys.sender_index(parse_address(sender))
+            except ValueError as exc:
+                raise invalid_params(str(exc)) from None
+        module = query.equal_value("tx.module")
+        if module is not None:
+            return store_keys.module_index(module)
+        for condition in query.conditions:
+            if condition.key.count(".") == 2 and condition.operator == "=":
+                return store_keys.attribute_index(f"{condition.key}={condition.value}")
+        raise RpcError(INVALID_PARAMS, "Invalid params",
+                       "tx_search needs an indexed condition: tx.sender='0x..', "
+                       "tx.module='name' or module.kind.attribute='value'")
+
+    def _matches(self, query: Query, tx: dict[str, Any]) -> bool:
+        decoded = tx["decoded"]
+        tags: dict[str, list[str]] = {
+            "tm.event": ["Tx"], "tx.hash": [tx["hash"]], "tx.height": [str(tx["height"])],
+            "tx.code": [str(tx["tx_result"]["code"])],
+        }
+        if decoded is not None:
+            tags.update({"tx.sender": [decoded["sender"]], "tx.module": [decoded["module"]],
+                         "tx.method": [decoded["method"]]})
+        for event in tx["tx_result"]["events"]:
+            for key, value in event["attributes"].items():
+                tags.setdefault(f"{event['module']}.{event['kind']}.{key}", []).append(value)
+        return query.matches(tags)
+
+    async def broadcast_tx_async(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.broadcast_tx_sync(params)
+
+    async def broadcast_tx_sync(self, params: dict[str, Any]) -> dict[str, Any]:
+        raw = param_tx(params)
+        try:
+            tx_id = self.node.submit_tx(raw)
+        except TxError as error:
+            return check_result(sha256(raw), error)
+        return check_result(tx_id, None)
+
+    async def broadcast_tx_commit(self, params: dict[str, Any]) -> dict[str, Any]:
+        check = await self.broadcast_tx_sync(params)
+        tx_id = bytes.fromhex(check["hash"])
+        if check["code"] != 0:
+            return {"check_tx": check, "tx_result": None, "hash": check["hash"], "height": 0}
+        timeout = self.node.config.rpc.commit_timeout_ms / 1000
+        inclusion = await self.node.waiters.wait(tx_id, timeout)
+        if inclusion is None:
+            raise RpcError(TIMEOUT, "Timed out waiting for the tx to be committed",
+                           {"hash": tx_id.hex(), "timeout_ms": int(timeout * 1000)})
+        return {"check_tx": check, "tx_result": result_json(inclusion.result),
+                "hash": tx_id.hex(), "height": inclusion.height, "index": inclusion.index}
+
+    # -- state queries ----------------------------------------------------------------
+
+    async def abci_query(self, params: dict[str, Any]) -> dict[str, Any]:
+        path = param_str(params, "path").strip("/")
+        data = params.get("data", {})
+        if data in ("", None):
+            data = {}
+        if not isinstance(data, dict):
+            raise invalid_params("data must be an object of named query arguments")
+        chain = self.node.chain
+        if "height" in params and param_int(params, "height") not in (0, chain.height):
+            raise invalid_params("only the latest height can be queried (height 0 or omitted)")
+        try:
+            value = chain.vm.query(chain.state, path, data)
+        except VmQueryError as exc:
+            return {"response": {"code": exc.code, "codespace": exc.codespace,
+                                 "log": exc.message, "value": None, "height": chain.height}}
+        return {"response": {"code": 0, "codespace": "", "log": "", "value": value,
+                             "height": chain.height}}
