@@ -13,6 +13,7 @@ from wattchain.errors import WattchainError
 from wattchain.hashing import sha256
 from wattchain.node import store as store_keys
 from wattchain.node.events import Query, QueryError
+from wattchain.node.mempool import DuplicateTx
 from wattchain.node.rpc_errors import (
     INVALID_PARAMS,
     NOT_FOUND,
@@ -309,8 +310,13 @@ class RpcMethods:
         return check_result(tx_id, None)
 
     async def broadcast_tx_commit(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Submit and wait for the block. Resubmitting a tx that is already in the
+        mempool is not an error: the call waits for it like the first one."""
         check = await self.broadcast_tx_sync(params)
         tx_id = bytes.fromhex(check["hash"])
+        already_pending = check["code"] == DuplicateTx.code and check["codespace"] == "mempool"
+        if already_pending:
+            check = check_result(tx_id, None)
         if check["code"] != 0:
             return {"check_tx": check, "tx_result": None, "hash": check["hash"], "height": 0}
         timeout = self.node.config.rpc.commit_timeout_ms / 1000
