@@ -23,12 +23,16 @@ _packer_options = {"use_bin_type": True, "strict_types": False}
 def encode(value: Any) -> bytes:
     """Encode ``value`` canonically; raise DecodeError for unsupported types."""
     _check_types(value, depth=0)
-    return msgpack.packb(value, use_bin_type=True)
+    try:
+        return encode_unchecked(value)
+    except UnicodeEncodeError as exc:  # a str with lone surrogates has no UTF-8 form
+        raise DecodeError(f"text is not valid unicode: {exc}") from None
 
 
 def encode_unchecked(value: Any) -> bytes:
     """Encode a value the caller built from checked parts (hot paths)."""
-    return msgpack.packb(value, use_bin_type=True)
+    packed: bytes = msgpack.packb(value, use_bin_type=True)
+    return packed
 
 
 def decode(

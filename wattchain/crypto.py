@@ -22,6 +22,7 @@ PUBLIC_KEY_LEN = 33
 
 _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HALF_ORDER = _CURVE_ORDER // 2
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def sign_bytes(domain: bytes, chain_id: str, payload: bytes) -> bytes:
@@ -44,10 +45,10 @@ def parse_address(text: str) -> bytes:
     body = text[2:] if text.startswith(("0x", "0X")) else text
     if len(body) != ADDRESS_LEN * 2:
         raise ValueError(f"address must be 0x followed by 40 hex digits, got {text!r}")
-    try:
-        return bytes.fromhex(body)
-    except ValueError:
-        raise ValueError(f"address has non-hex characters: {text!r}") from None
+    # bytes.fromhex skips whitespace, so check the digits first: "ab..ab  " is not 20 bytes.
+    if not all(char in _HEX_DIGITS for char in body):
+        raise ValueError(f"address has non-hex characters: {text!r}")
+    return bytes.fromhex(body)
 
 
 def is_low_s(signature: bytes) -> bool:

@@ -147,10 +147,16 @@ class Event:
     @classmethod
     def from_list(cls, value: Any) -> Event:
         items = _expect_list(value, 3, "event")
+        if type(items[0]) is not str or type(items[1]) is not str:
+            raise DecodeError("event module and kind must be strings")
+        if type(items[2]) is not list:
+            raise DecodeError("event attributes must be an array")
         attributes = []
         for pair in items[2]:
             key, val = _expect_list(pair, 2, "event attribute")
-            attributes.append((str(key), str(val)))
+            if type(key) is not str or type(val) is not str:
+                raise DecodeError("event attribute keys and values must be strings")
+            attributes.append((key, val))
         return cls(items[0], items[1], attributes)
 
     def to_json(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Genesis: schema, validation, state build, export -> import round trip, presets."""
 
-from wattchain.genesis.schema import Genesis, GenesisError, load_genesis, save_genesis
 from wattchain.genesis.build import build_genesis_state, export_genesis, genesis_app_hash_seed
+from wattchain.genesis.schema import Genesis, GenesisError, load_genesis, save_genesis
 
 __all__ = [
     "Genesis",

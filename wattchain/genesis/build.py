@@ -19,6 +19,9 @@ def build_genesis_state(
     vm: VM, genesis: Genesis
 ) -> tuple[list[tuple[bytes, bytes | None]], bytes]:
     """Run every module's init_genesis; return (sorted writes, genesis app hash)."""
+    problems = genesis.validate()  # a Genesis built in code has not met from_json
+    if problems:
+        raise GenesisError("invalid genesis: " + "; ".join(problems))
     known = {module.name for module in vm.modules}
     unknown = sorted(set(genesis.app_state) - known)
     if unknown:

@@ -114,7 +114,9 @@ def load_genesis(path: Path) -> Genesis:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise GenesisError(f"no genesis file at {path}") from None
-    except json.JSONDecodeError as exc:
+    except OSError as exc:
+        raise GenesisError(f"cannot read the genesis file {path}: {exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise GenesisError(f"{path} is not valid JSON: {exc}") from None
     return Genesis.from_json(data)
 

@@ -43,6 +43,7 @@ class NonceTaken(MempoolError):
 class MempoolLimits:
     max_txs: int = 50_000
     max_bytes: int = 64 * 1024 * 1024
+    max_nonce_gap: int = 10_000  # how far ahead of its account nonce a sender may queue
 
 
 class Mempool:
@@ -84,7 +85,7 @@ class Mempool:
         if balance < tx.fee:
             raise InsufficientFunds(f"balance {balance} cannot pay the fee {tx.fee}")
         account_nonce = self.vm.ledger.get_nonce(state, tx.sender)
-        if tx.nonce > account_nonce + params.max_nonce_gap:
+        if tx.nonce > account_nonce + self.limits.max_nonce_gap:
             raise BadNonce(f"nonce {tx.nonce} is too far ahead of the account nonce "
                            f"{account_nonce}")
         self.txs[stx.tx_id] = stx

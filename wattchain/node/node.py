@@ -68,9 +68,14 @@ class Node:
         self.config = config or home.load_config()
         self.genesis = load_genesis(home.genesis_file)
         self.validator_key: PrivateKey = load_key_file(home.validator_key_file)
-        limits = MempoolLimits(self.config.mempool.max_txs, self.config.mempool.max_bytes)
+        settings = self.config.mempool
+        limits = MempoolLimits(settings.max_txs, settings.max_bytes, settings.max_nonce_gap)
         self.chain = Chain(home.db_path, self.genesis, limits)
-        self._check_single_validator()
+        try:
+            self._check_single_validator()
+        except BaseException:
+            self.chain.close()  # release the database lock for the next attempt
+            raise
         self.bus = EventBus()
         self.metrics = NodeMetrics()
         self.waiters = CommitWaiters()

@@ -29,8 +29,8 @@ from wattchain.vm.errors import (
     FeeTooLow,
     InternalError,
     MalformedTx,
-    TxExpired,
     TxError,
+    TxExpired,
     TxTooLarge,
     UnknownMethod,
     WrongChainId,
@@ -83,7 +83,9 @@ class BlockResult:
     app_hash: bytes
 
 
-def compute_app_hash(previous_app_hash: bytes, writes: Sequence[tuple[bytes, bytes | None]]) -> bytes:
+def compute_app_hash(
+    previous_app_hash: bytes, writes: Sequence[tuple[bytes, bytes | None]]
+) -> bytes:
     """sha256(domain + previous app hash + canonical sorted write set)."""
     return sha256(APP_HASH_DOMAIN + previous_app_hash + codec.encode_unchecked(list(writes)))
 
@@ -132,6 +134,11 @@ class VM:
         checked (the mempool's cache); it is then not checked again.
         """
         tx = stx.tx
+        # Checked here too, not only in decode_tx: a tx handed over already
+        # decoded (by the mempool) must meet the same limit as raw bytes.
+        if len(stx.raw) > params.max_tx_bytes:
+            raise TxTooLarge(f"transaction is {len(stx.raw)} bytes, "
+                             f"the limit is {params.max_tx_bytes}")
         if tx.chain_id != info.chain_id:
             raise WrongChainId(f"transaction is for chain {tx.chain_id!r}, "
                                f"this is {info.chain_id!r}")

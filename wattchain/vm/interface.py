@@ -77,6 +77,8 @@ class FeeLedger(Protocol):
 
     def get_nonce(self, state: StateReader, address: bytes) -> int: ...
 
+    def get_balance(self, state: StateReader, address: bytes) -> int: ...
+
     def charge_fee(self, state: Overlay, address: bytes, fee: int, next_nonce: int) -> None:
         """Take ``fee`` from ``address`` into the fee pool and set its nonce.
 

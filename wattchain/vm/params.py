@@ -19,7 +19,6 @@ class ChainParams:
     max_block_bytes: int = 4 * 1024 * 1024
     interval_ms: int = 900_000  # market and balancing interval (15 minutes)
     admin_quorum: int = 1  # admin approvals that pass a governance action
-    max_nonce_gap: int = 64  # how far ahead of the account nonce the mempool accepts
 
     def validate(self) -> list[str]:
         problems = []

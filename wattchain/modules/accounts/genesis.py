@@ -28,11 +28,19 @@ class GenesisError(ValueError):
 
 
 def validate_section(section: Mapping[str, Any]) -> list[str]:
+    if not isinstance(section, Mapping):
+        return ["app_state.accounts must be an object"]
+    entries = section.get("accounts", [])
+    if not isinstance(entries, list):
+        return ["app_state.accounts.accounts must be a list"]
     problems: list[str] = []
     seen: set[str] = set()
     total = 0
-    for index, entry in enumerate(section.get("accounts", [])):
+    for index, entry in enumerate(entries):
         where = f"app_state.accounts.accounts[{index}]"
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where} must be an object")
+            continue
         try:
             address = format_address(parse_address(str(entry.get("address", ""))))
         except ValueError as exc:
@@ -47,8 +55,12 @@ def validate_section(section: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{where}.{field} must be a non-negative integer")
             elif field == "balance":
                 total += value
-        for role in entry.get("roles", []):
-            if role not in ROLE_BITS:
+        roles = entry.get("roles", [])
+        if not isinstance(roles, list):
+            problems.append(f"{where}.roles must be a list of role names")
+            continue
+        for role in roles:
+            if not isinstance(role, str) or role not in ROLE_BITS:
                 problems.append(f"{where}.roles: unknown role {role!r}")
     fee_pool = section.get("fee_pool", 0)
     if type(fee_pool) is not int or fee_pool < 0:

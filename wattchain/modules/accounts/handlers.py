@@ -72,7 +72,8 @@ class AccountsHandlers:
                               "approvals": approvals, "quorum": ctx.params.admin_quorum})
         if approvals < ctx.params.admin_quorum:
             return
-        account.roles = account.roles | ROLE_BITS[role] if grant else account.roles & ~ROLE_BITS[role]
+        bit = ROLE_BITS[role]
+        account.roles = account.roles | bit if grant else account.roles & ~bit
         self.keeper.set_account(ctx.state, address, account)
         ctx.emit("role_granted" if grant else "role_revoked", {"account": address, "role": role})
 

@@ -46,6 +46,10 @@ class AccountsKeeper:
         raw = state.get(keys.account_key(address))
         return 0 if raw is None else int(unpackb(raw)[1])
 
+    def get_balance(self, state: StateReader, address: bytes) -> int:
+        raw = state.get(keys.account_key(address))
+        return 0 if raw is None else int(unpackb(raw)[0])
+
     def charge_fee(self, state: Overlay, address: bytes, fee: int, next_nonce: int) -> None:
         account = self.get_account(state, address)
         if account.balance < fee:
@@ -104,12 +108,14 @@ class AccountsKeeper:
 
         Once approvals reach ``quorum`` the proposal is removed: the caller
         then carries the action out. A second approval by the same admin is
-        refused.
+        refused. Approvals by accounts that have since lost the admin role no
+        longer count and are dropped.
         """
         action_id = sha256(codec.encode(action))
         key = keys.proposal_key(action_id)
         raw = state.get(key)
         approvers: list[bytes] = [] if raw is None else codec.decode(raw)[1]
+        approvers = [a for a in approvers if self.get_account(state, a).has_role("admin")]
         if approver in approvers:
             raise AlreadyApproved("you already approved this action; it waits for other admins")
         approvers = sorted(approvers + [approver])
@@ -119,7 +125,9 @@ class AccountsKeeper:
             state.set(key, codec.encode([action, approvers]))
         return action_id, len(approvers)
 
-    def iterate_proposals(self, state: StateReader) -> Iterator[tuple[bytes, list[Any], list[bytes]]]:
+    def iterate_proposals(
+        self, state: StateReader
+    ) -> Iterator[tuple[bytes, list[Any], list[bytes]]]:
         start = len(keys.PROPOSAL_PREFIX)
         for key, raw in state.iterate(keys.PROPOSAL_PREFIX):
             action, approvers = codec.decode(raw)

@@ -46,7 +46,7 @@ class AccountsQueries:
 
     def role(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         role = data.get("role")
-        if role not in ROLE_BITS:
+        if not isinstance(role, str) or role not in ROLE_BITS:
             raise InvalidQuery(f"data.role must be one of {', '.join(ROLE_BITS)}")
         holders = [format_address(address) for address, account
                    in self.keeper.iterate_accounts(state) if account.has_role(str(role))]

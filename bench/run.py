@@ -1,0 +1,267 @@
+"""WattChain benchmarks: one run, figures printed as a table (and JSON).
+
+    python bench/run.py            # full run
+    python bench/run.py --quick    # a smoke run with small counts
+    python bench/run.py --json out.json --only verify,vm
+
+Figures vary run to run on a shared machine: compare them as ratios within
+one run (every throughput is also shown as a ratio to the verify ceiling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from wattchain.crypto import PrivateKey, recover_signer
+from wattchain.genesis import Genesis
+from wattchain.genesis.presets import devnet_genesis
+from wattchain.types import VOTE_PRECOMMIT, Commit, CommitSig, SignedTx, Tx, Vote, sign_tx
+
+CHAIN_ID = "wattchain-bench"
+console = Console(stderr=True)
+
+
+def signed_transfers(count: int, senders: int, chain_id: str = CHAIN_ID,
+                     funder: PrivateKey | None = None) -> tuple[list[SignedTx], list[PrivateKey]]:
+    """``count`` transfers spread over ``senders`` funded keys (round robin)."""
+    keys = [PrivateKey((i + 1).to_bytes(32, "big")) for i in range(senders)]
+    recipient = PrivateKey(b"\x42" * 32).address
+    nonces = [0] * senders
+    txs = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("signing transfers", total=count)
+        for index in range(count):
+            which = index % senders
+            tx = Tx(chain_id, keys[which].address, nonces[which], 10, "accounts", "transfer",
+                    [recipient, 1])
+            nonces[which] += 1
+            txs.append(sign_tx(tx, keys[which]))
+            if index % 1000 == 0:
+                progress.update(task, completed=index)
+    return txs, keys
+
+
+def bench_genesis(keys: list[PrivateKey], validator: PrivateKey) -> Genesis:
+    genesis = devnet_genesis(CHAIN_ID, [("bench", validator.public_key, 10)],
+                             PrivateKey(b"\x01" * 32).address)
+    accounts = genesis.app_state["accounts"]["accounts"]
+    accounts.extend({"address": "0x" + k.address.hex(), "balance": 10**12, "nonce": 0,
+                     "roles": []} for k in keys if k.address.hex() not in str(accounts))
+    genesis.params["max_block_txs"] = 5000
+    return genesis
+
+
+# -- ceiling --------------------------------------------------------------------
+
+
+def bench_verify(count: int) -> dict[str, Any]:
+    """secp256k1 on one core: recovery (what the vm does) and plain verify."""
+    from coincurve import PrivateKey as RawKey
+
+    key = PrivateKey(b"\x07" * 32)
+    digests = [os.urandom(32) for _ in range(count)]
+    signatures = [key.sign_digest(d) for d in digests]
+    started = time.perf_counter()
+    for digest, signature in zip(digests, signatures, strict=True):
+        recover_signer(signature, digest)
+    recover_rate = count / (time.perf_counter() - started)
+    raw = RawKey(b"\x07" * 32)
+    public = raw.public_key
+    der = [raw.sign(d, hasher=None) for d in digests]
+    started = time.perf_counter()
+    for digest, signature in zip(digests, der, strict=True):
+        public.verify(signature, digest, hasher=None)
+    verify_rate = count / (time.perf_counter() - started)
+    return {"recover_per_s": recover_rate, "verify_per_s": verify_rate}
+
+
+# -- single node through the vm -------------------------------------------------
+
+
+def bench_vm(count: int, block_txs: int = 5000) -> dict[str, Any]:
+    """Signed transfers through mempool check (decode + verify), block execution
+    and one synced LevelDB batch per block, on one core."""
+    from wattchain.node.chain import Chain
+
+    txs, keys = signed_transfers(count, senders=max(1, count // 100))
+    validator = PrivateKey(b"\x09" * 32)
+    with tempfile.TemporaryDirectory() as directory:
+        chain = Chain(Path(directory) / "chain.db", bench_genesis(keys, validator))
+        started = time.perf_counter()
+        check_seconds = execute_seconds = 0.0
+        for offset in range(0, count, block_txs):
+            begin = time.perf_counter()
+            for stx in txs[offset:offset + block_txs]:
+                chain.check_tx(stx.raw)
+            middle = time.perf_counter()
+            commit_block(chain, validator)
+            check_seconds += middle - begin
+            execute_seconds += time.perf_counter() - middle
+        elapsed = time.perf_counter() - started
+        committed = chain.height
+        failed = sum(1 for h in range(1, committed + 1)
+                     for r in (chain.store.results(h) or ([], []))[0] if r.code)
+        chain.close()
+    return {"transfers": count, "blocks": committed, "failed": failed,
+            "transfers_per_s": count / elapsed, "check_tx_per_s": count / check_seconds,
+            "execute_commit_per_s": count / execute_seconds}
+
+
+def commit_block(chain: Any, validator: PrivateKey) -> None:
+    height = chain.height + 1
+    time_ms = chain.tip.time_ms + 1000
+    block = chain.propose_block(height, time_ms, validator.address,
+                                chain.store.commit(chain.height))
+    block_hash = block.hash()
+    vote = Vote(VOTE_PRECOMMIT, height, 0, block_hash, time_ms, validator.address)
+    signature = validator.sign_digest(vote.sign_digest(chain.chain_id))
+    chain.finalize_and_commit(block, Commit(height, 0, block_hash,
+                                            [CommitSig(validator.address, time_ms, signature)]))
+
+
+# -- end to end through RPC ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_node(directory: Path, keys: list[PrivateKey]) -> tuple[subprocess.Popen[bytes], str]:
+    from wattchain.genesis import save_genesis
+    from wattchain.node.config import Home, NodeConfig, save_key_file
+
+    validator = PrivateKey(b"\x09" * 32)
+    home = Home(directory)
+    port = free_port()
+    config = NodeConfig(moniker="bench")
+    config.rpc.port = port
+    config.rpc.rate_limit_per_second = 0
+    config.producer.min_block_interval_ms = 250
+    config.mempool.max_txs = 200_000
+    home.save_config(config)
+    save_genesis(bench_genesis(keys, validator), home.genesis_file)
+    save_key_file(home.validator_key_file, validator)
+    url = f"http://127.0.0.1:{port}"
+    log = open(directory / "node.log", "wb")  # noqa: SIM115 - lives as long as the node
+    process = subprocess.Popen([sys.executable, "-m", "wattchain.cli.main", "node", "start",
+                                "--home", str(directory), "--log-level", "WARNING"],
+                               stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "health"}, timeout=1)
+            return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the bench node did not start")
+
+
+def bench_rpc(count: int, batch: int = 100) -> dict[str, Any]:
+    """Transfers submitted as JSON-RPC batches of broadcast_tx_sync, timed from the
+    first submission until every one is in a committed block."""
+    txs, keys = signed_transfers(count, senders=max(1, count // 200))
+    payloads = [[{"jsonrpc": "2.0", "id": i, "method": "broadcast_tx_sync",
+                  "params": {"tx": base64.b64encode(stx.raw).decode()}}
+                 for i, stx in enumerate(txs[offset:offset + batch])]
+                for offset in range(0, count, batch)]
+    with tempfile.TemporaryDirectory() as directory:
+        process, url = start_node(Path(directory), keys)
+        try:
+            with httpx.Client(timeout=60) as client:
+                started = time.perf_counter()
+                rejected = 0
+                for payload in payloads:
+                    answers = client.post(url, json=payload).json()
+                    rejected += sum(1 for a in answers if a["result"]["code"] != 0)
+                submitted = time.perf_counter()
+                last = txs[-1].tx_id.hex()
+                while not _committed(client, url, last):
+                    time.sleep(0.01)
+                elapsed = time.perf_counter() - started
+                height = _call(client, url, "status")["result"]["sync_info"]["latest_block_height"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(20)
+    return {"transfers": count, "rejected": rejected, "blocks": height,
+            "submit_per_s": count / (submitted - started), "committed_per_s": count / elapsed}
+
+
+def _call(client: httpx.Client, url: str, method: str, **params: Any) -> Any:
+    return client.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                  "params": params}).json()
+
+
+def _committed(client: httpx.Client, url: str, tx_hash: str) -> bool:
+    return "result" in _call(client, url, "tx", hash=tx_hash)
+
+
+# -- report -----------------------------------------------------------------------
+
+
+SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "verify": lambda quick: bench_verify(2_000 if quick else 50_000),
+    "vm": lambda quick: bench_vm(2_000 if quick else 50_000),
+    "rpc": lambda quick: bench_rpc(1_000 if quick else 20_000),
+}
+
+
+def report(results: dict[str, dict[str, Any]]) -> Table:
+    ceiling = results.get("verify", {}).get("recover_per_s")
+    table = Table(title="WattChain benchmarks (this machine, this run)", title_justify="left")
+    for column in ("section", "figure", "value", "ratio to verify ceiling"):
+        table.add_column(column)
+    for section, figures in results.items():
+        for name, value in figures.items():
+            ratio = ""
+            if ceiling and name.endswith("per_s"):
+                ratio = f"{value / ceiling:.2f}"
+            shown = f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
+            table.add_row(section, name, shown, ratio)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small counts (smoke test)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(unknown)}")
+    results: dict[str, dict[str, Any]] = {}
+    for name in chosen:
+        console.print(f"[bold]{name}[/] ...")
+        results[name] = SECTIONS[name](args.quick)
+    Console().print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps({"quick": args.quick, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
