@@ -85,7 +85,8 @@ class ProbeModule:
 
 def probe_chain() -> Chain:
     accounts = AccountsModule()
-    return make_chain(vm=VM([ChainModule(), accounts, ProbeModule()], ledger=accounts.keeper))
+    modules = [ChainModule(accounts.keeper), accounts, ProbeModule()]
+    return make_chain(vm=VM(modules, ledger=accounts.keeper))
 
 
 def assert_no_effect(chain: Chain, good: list[Any], bad: Any, code: int) -> TxResult:

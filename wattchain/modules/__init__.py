@@ -10,4 +10,5 @@ from wattchain.vm.execution import VM
 def build_vm() -> VM:
     """The vm with every module of this release, in end_block order."""
     accounts = AccountsModule()
-    return VM([ChainModule(), accounts], ledger=accounts.keeper)
+    chain = ChainModule(governance=accounts.keeper)
+    return VM([chain, accounts], ledger=accounts.keeper, evidence_keeper=chain)

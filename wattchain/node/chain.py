@@ -48,12 +48,16 @@ class Chain:
         self.chain_id = genesis.chain_id
         self.vm = build_vm()
         self.store = BlockStore(db_path)
-        if not self.store.is_initialised():
-            writes, app_hash = build_genesis_state(self.vm, genesis)
-            self.store.init_genesis(genesis_hash(genesis), writes, app_hash,
-                                    genesis.initial_height, genesis.genesis_time_ms)
-        else:
-            self.store.init_genesis(genesis_hash(genesis), [], b"", 0, 0)  # checks the match
+        try:
+            if not self.store.is_initialised():
+                writes, app_hash = build_genesis_state(self.vm, genesis)
+                self.store.init_genesis(genesis_hash(genesis), writes, app_hash,
+                                        genesis.initial_height, genesis.genesis_time_ms)
+            else:
+                self.store.init_genesis(genesis_hash(genesis), [], b"", 0, 0)  # checks the match
+        except BaseException:
+            self.store.close()  # release the LevelDB lock even while the error is held
+            raise
         self.state = self.store.state
         self.mempool = Mempool(self.vm, mempool_limits)
         self.tip = self.store.tip()

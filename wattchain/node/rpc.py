@@ -101,6 +101,8 @@ class JsonRpcServer:
             return error_response(None, RpcError(INVALID_REQUEST, "Invalid Request",
                                                  "a request must be a JSON object"))
         request_id = request.get("id")
+        if isinstance(request_id, bool) or not isinstance(request_id, (str, int, type(None))):
+            request_id = None  # an id of the wrong type is not echoed back (JSON-RPC 2.0, 5)
         is_notification = "id" not in request
         try:
             method, params = self._parse_request(request)
@@ -151,7 +153,7 @@ class JsonRpcServer:
             return body
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # too deep nests
             return _json(error_response(None, RpcError(PARSE_ERROR, "Parse error", str(exc))))
         answer = await self.dispatch(payload)
         if answer is None:
@@ -224,7 +226,7 @@ class JsonRpcServer:
                 continue
             try:
                 payload = json.loads(text)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
                 await connection.send(error_response(None, RpcError(PARSE_ERROR, "Parse error",
                                                                      str(exc))))
                 continue

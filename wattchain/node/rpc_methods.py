@@ -164,6 +164,8 @@ class RpcMethods:
 
     def _height(self, params: dict[str, Any]) -> int:
         chain = self.node.chain
+        if "height" not in params and chain.height < chain.genesis.initial_height:
+            raise RpcError(NOT_FOUND, "Not found", "no block has been committed yet")
         height = param_int(params, "height", chain.height, minimum=1)
         if height > chain.height:
             raise invalid_params(f"height {height} is above the latest height {chain.height}")
@@ -207,7 +209,9 @@ class RpcMethods:
     async def blockchain(self, params: dict[str, Any]) -> dict[str, Any]:
         chain = self.node.chain
         first = chain.genesis.initial_height
-        max_height = min(param_int(params, "max_height", chain.height, minimum=1), chain.height)
+        # max(.., 1): before the first block the default must still be a valid height
+        max_height = min(param_int(params, "max_height", max(chain.height, 1), minimum=1),
+                         chain.height)
         min_height = max(param_int(params, "min_height", first, minimum=1), first,
                          max_height - MAX_BLOCKCHAIN_RANGE + 1)
         if min_height > max_height and chain.height >= first:

@@ -35,7 +35,7 @@ from wattchain.vm.errors import (
     UnknownMethod,
     WrongChainId,
 )
-from wattchain.vm.interface import Context, FeeLedger, Handler, Module
+from wattchain.vm.interface import Context, EvidenceKeeper, FeeLedger, Handler, Module
 from wattchain.vm.params import ChainParams, load_params
 from wattchain.vm.state import Overlay, StateReader
 
@@ -93,9 +93,11 @@ def compute_app_hash(
 class VM:
     """Routes transactions to module handlers; holds no state of its own."""
 
-    def __init__(self, modules: Sequence[Module], ledger: FeeLedger) -> None:
+    def __init__(self, modules: Sequence[Module], ledger: FeeLedger,
+                 evidence_keeper: EvidenceKeeper | None = None) -> None:
         self.modules = list(modules)
         self.ledger = ledger
+        self.evidence_keeper = evidence_keeper
         self.routes: dict[tuple[str, str], Handler] = {}
         for module in self.modules:
             for method, handler in module.handlers.items():
@@ -191,6 +193,7 @@ class VM:
         txs: Sequence[SignedTx | bytes],
         previous_app_hash: bytes,
         verified_ids: Container[bytes] = (),
+        evidence: Sequence[bytes] = (),
     ) -> BlockResult:
         """Execute a block. ``txs`` holds decoded txs, or raw bytes to decode here
         (a malformed one gets a MalformedTx result and changes nothing)."""
@@ -209,9 +212,28 @@ class VM:
             results.append(
                 self.apply_tx(block_state, stx, info, params, stx.tx_id in verified_ids)
             )
-        end_events = self.end_block(block_state, info, params)
+        end_events = self.record_evidence(block_state, info, params, evidence)
+        end_events += self.end_block(block_state, info, params)
         writes = block_state.sorted_writes()
         return BlockResult(results, end_events, writes, compute_app_hash(previous_app_hash, writes))
+
+    def record_evidence(self, block_state: Overlay, info: BlockInfo, params: ChainParams,
+                        evidence: Sequence[bytes]) -> list[Event]:
+        """Record each piece of evidence; one that fails verification is skipped
+        (the node refuses proposals carrying it, so honest blocks have none)."""
+        if self.evidence_keeper is None or not evidence:
+            return []
+        events: list[Event] = []
+        for item in evidence:
+            ctx = Context(Overlay(block_state), b"", info.height, info.time_ms, info.chain_id,
+                          params, "chain")
+            try:
+                self.evidence_keeper.record_evidence(ctx, item)
+            except WattchainError:
+                continue
+            ctx.state.commit_into(block_state)
+            events.extend(ctx.events)
+        return events
 
     def end_block(self, block_state: Overlay, info: BlockInfo, params: ChainParams) -> list[Event]:
         events: list[Event] = []

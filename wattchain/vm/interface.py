@@ -87,6 +87,24 @@ class FeeLedger(Protocol):
         ...
 
 
+class Governance(Protocol):
+    """Admin-quorum approval, provided by the accounts module."""
+
+    def is_admin(self, state: StateReader, address: bytes) -> bool: ...
+
+    def approve_action(
+        self, state: Overlay, approver: bytes, action: list[Any], quorum: int
+    ) -> tuple[bytes, int]:
+        """Record an approval; return (action id, approvals so far)."""
+        ...
+
+
+class EvidenceKeeper(Protocol):
+    """Records misbehaviour (equivocation) carried in a block."""
+
+    def record_evidence(self, ctx: Context, evidence: bytes) -> None: ...
+
+
 # Argument helpers: handlers use these so every bad argument is an InvalidArgs.
 
 

@@ -18,6 +18,7 @@ from wattchain import codec
 from wattchain.crypto import format_address, parse_address
 from wattchain.hashing import sha256
 from wattchain.modules.accounts import keys
+from wattchain.modules.accounts.actions import action_from_json, action_to_json
 from wattchain.modules.accounts.keeper import AccountsKeeper
 from wattchain.modules.accounts.types import MAX_SUPPLY, ROLE_BITS, Account, role_mask, role_names
 from wattchain.vm.state import Overlay, StateReader
@@ -84,8 +85,7 @@ def init_genesis(keeper: AccountsKeeper, state: Overlay, section: Mapping[str, A
     state.set(keys.FEE_POOL_KEY, packb(fee_pool))
     state.set(keys.SUPPLY_KEY, packb(supply + fee_pool))
     for proposal in section.get("proposals", []):
-        kind, address, role = proposal["action"]
-        action = [kind, parse_address(address), role]
+        action = action_from_json(proposal["action"])
         approvers = sorted(parse_address(a) for a in proposal["approvers"])
         action_id = sha256(codec.encode(action))
         state.set(keys.proposal_key(action_id), codec.encode([action, approvers]))
@@ -98,7 +98,7 @@ def export_genesis(keeper: AccountsKeeper, state: StateReader) -> dict[str, Any]
         for address, account in keeper.iterate_accounts(state)
     ]
     proposals = [
-        {"action": [action[0], format_address(action[1]), action[2]],
+        {"action": action_to_json(action),
          "approvers": [format_address(a) for a in approvers]}
         for _, action, approvers in keeper.iterate_proposals(state)
     ]

@@ -101,6 +101,9 @@ class AccountsKeeper:
 
     # -- governance --------------------------------------------------------
 
+    def is_admin(self, state: StateReader, address: bytes) -> bool:
+        return self.get_account(state, address).has_role("admin")
+
     def approve_action(
         self, state: Overlay, approver: bytes, action: list[Any], quorum: int
     ) -> tuple[bytes, int]:

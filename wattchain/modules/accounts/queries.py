@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wattchain.crypto import format_address, parse_address
+from wattchain.modules.accounts.actions import describe_action
 from wattchain.modules.accounts.keeper import AccountsKeeper
 from wattchain.modules.accounts.types import ROLE_BITS, role_names
 from wattchain.vm.errors import InvalidQuery
@@ -55,12 +56,9 @@ class AccountsQueries:
     def proposals(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         items = []
         for action_id, action, approvers in self.keeper.iterate_proposals(state):
-            kind, address, role = action
             items.append({
                 "id": "0x" + action_id.hex(),
-                "action": kind,
-                "account": format_address(address),
-                "role": role,
+                **describe_action(action),
                 "approvers": [format_address(a) for a in approvers],
             })
         return {"proposals": items}
