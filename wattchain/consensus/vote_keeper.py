@@ -1,0 +1,120 @@
+"""Counts votes of one height by round, type and value; detects equivocation.
+
+The keeper only counts: it does not know the rules. The driver asks it
+whether a threshold holds (a polka for a value, a polka for nil, +2/3 of any
+prevotes or precommits, +1/3 of any messages in a round). Each vote must
+already have passed signature verification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from wattchain.consensus.messages import NIL, Evidence, InvalidMessage
+from wattchain.consensus.validator_set import ValidatorSet
+from wattchain.types import VOTE_PRECOMMIT, VOTE_PREVOTE, Vote
+
+
+class AddOutcome(Enum):
+    ADDED = "added"
+    DUPLICATE = "duplicate"
+    EQUIVOCATION = "equivocation"
+
+
+@dataclass(slots=True)
+class VoteCount:
+    """Votes of one (round, type): first vote per validator, power per value."""
+
+    votes: dict[bytes, Vote] = field(default_factory=dict)
+    power_by_value: dict[bytes, int] = field(default_factory=dict)
+    power: int = 0
+
+    def add(self, vote: Vote, power: int) -> None:
+        self.votes[vote.validator] = vote
+        self.power_by_value[vote.block_hash] = self.power_by_value.get(vote.block_hash, 0) + power
+        self.power += power
+
+
+@dataclass(slots=True)
+class RoundVotes:
+    prevotes: VoteCount = field(default_factory=VoteCount)
+    precommits: VoteCount = field(default_factory=VoteCount)
+    voters: set[bytes] = field(default_factory=set)  # anyone who voted in this round
+    voter_power: int = 0
+
+    def count(self, vote_type: int) -> VoteCount:
+        return self.prevotes if vote_type == VOTE_PREVOTE else self.precommits
+
+
+class VoteKeeper:
+    def __init__(self, height: int, validator_set: ValidatorSet) -> None:
+        self.height = height
+        self.validator_set = validator_set
+        self.rounds: dict[int, RoundVotes] = {}
+        self.evidence: list[Evidence] = []
+
+    def add(self, vote: Vote) -> AddOutcome:
+        """Count ``vote``. Raises InvalidMessage for a wrong height or a stranger."""
+        if vote.height != self.height:
+            raise InvalidMessage(f"vote for height {vote.height}, keeper is at {self.height}")
+        if vote.vote_type not in (VOTE_PREVOTE, VOTE_PRECOMMIT):
+            raise InvalidMessage("unknown vote type")
+        power = self.validator_set.power_of(vote.validator)
+        if power == 0:
+            raise InvalidMessage("vote from an address outside the validator set")
+        round_votes = self.rounds.setdefault(vote.round, RoundVotes())
+        count = round_votes.count(vote.vote_type)
+        existing = count.votes.get(vote.validator)
+        if existing is not None:
+            if existing.block_hash == vote.block_hash:
+                return AddOutcome.DUPLICATE
+            self.evidence.append(Evidence(existing, vote))
+            return AddOutcome.EQUIVOCATION
+        count.add(vote, power)
+        if vote.validator not in round_votes.voters:
+            round_votes.voters.add(vote.validator)
+            round_votes.voter_power += power
+        return AddOutcome.ADDED
+
+    def _count(self, round_: int, vote_type: int) -> VoteCount | None:
+        round_votes = self.rounds.get(round_)
+        return None if round_votes is None else round_votes.count(vote_type)
+
+    def quorum_value(self, round_: int, vote_type: int) -> bytes | None:
+        """The value (NIL for nil) that holds +2/3 of the ``vote_type`` votes, if any."""
+        count = self._count(round_, vote_type)
+        if count is None:
+            return None
+        for value, power in count.power_by_value.items():
+            if self.validator_set.has_quorum(power):
+                return value
+        return None
+
+    def has_quorum_for(self, round_: int, vote_type: int, value: bytes) -> bool:
+        count = self._count(round_, vote_type)
+        return count is not None and self.validator_set.has_quorum(
+            count.power_by_value.get(value, 0))
+
+    def has_quorum_any(self, round_: int, vote_type: int) -> bool:
+        count = self._count(round_, vote_type)
+        return count is not None and self.validator_set.has_quorum(count.power)
+
+    def has_polka_nil(self, round_: int) -> bool:
+        return self.has_quorum_for(round_, VOTE_PREVOTE, NIL)
+
+    def highest_skip_round(self, current_round: int) -> int | None:
+        """The highest round above ``current_round`` with +1/3 power voting in it."""
+        best = None
+        for round_, round_votes in self.rounds.items():
+            if round_ > current_round and self.validator_set.has_one_third(
+                    round_votes.voter_power):
+                best = round_ if best is None else max(best, round_)
+        return best
+
+    def precommits(self, round_: int, value: bytes) -> list[Vote]:
+        """The precommits for ``value`` in ``round_`` (to build a commit)."""
+        count = self._count(round_, VOTE_PRECOMMIT)
+        if count is None:
+            return []
+        return [v for v in count.votes.values() if v.block_hash == value]
