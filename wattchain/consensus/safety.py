@@ -46,6 +46,8 @@ class SignedSlot:
 
 
 class SignGuard(Protocol):
+    last: SignedSlot | None  # the last slot signed
+
     def authorize(self, height: int, round_: int, step: int, block_hash: bytes) -> bytes | None:
         """Raise DoubleSignRefused for a conflicting slot; return the message
         already signed for this exact slot and block id, or None if it is new."""
@@ -84,15 +86,21 @@ class MemorySignGuard:
 
 
 class WriteAheadLog(Protocol):
+    height: int  # the height whose inputs the log holds
+
     def begin_height(self, height: int) -> None:
         """Mark the start of ``height``; entries of earlier heights may be dropped."""
         ...
 
-    def append(self, entry: bytes) -> None: ...
+    def append(self, entry: bytes, sync: bool = False) -> None:
+        """Log ``entry``; ``sync`` forces it to stable storage before returning."""
+        ...
 
     def replay(self) -> Iterator[bytes]:
         """The entries appended since the last begin_height, in order."""
         ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -104,8 +112,11 @@ class MemoryWAL:
         self.height = height
         self.entries = []
 
-    def append(self, entry: bytes) -> None:
+    def append(self, entry: bytes, sync: bool = False) -> None:
         self.entries.append(entry)
 
     def replay(self) -> Iterator[bytes]:
         yield from list(self.entries)
+
+    def close(self) -> None:
+        return None

@@ -29,8 +29,10 @@ def build_genesis_state(
     state = Overlay(MemoryState())
     for module in vm.modules:
         if module.name == "chain":
-            section: dict[str, Any] = {"params": genesis.params,
-                                       "validators": genesis.validators}
+            section: dict[str, Any] = {**genesis.app_state.get("chain", {}),
+                                       "params": genesis.params,
+                                       "validators": genesis.validators,
+                                       "initial_height": genesis.initial_height}
         else:
             section = genesis.app_state.get(module.name, {})
         try:
@@ -50,6 +52,8 @@ def export_genesis(
     for module in vm.modules:
         if module.name == "chain":
             chain_section = module.export_genesis(state)
+            app_state["chain"] = {key: value for key, value in chain_section.items()
+                                  if key not in ("params", "validators")}
         else:
             app_state[module.name] = module.export_genesis(state)
     return Genesis(

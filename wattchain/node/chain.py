@@ -11,11 +11,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from wattchain.errors import DecodeError
+from wattchain.errors import DecodeError, WattchainError
 from wattchain.genesis import Genesis, build_genesis_state
 from wattchain.hashing import merkle_root, sha256
 from wattchain.modules import build_vm
 from wattchain.modules.chain import Validator, load_validators, validators_hash
+from wattchain.modules.chain.evidence import verify_evidence
+from wattchain.modules.chain.keeper import validators_since
+from wattchain.modules.chain.keys import LAST_VALIDATORS_KEY
 from wattchain.node.mempool import Mempool, MempoolLimits
 from wattchain.node.store import BlockStore, ChainTip
 from wattchain.types import Block, Commit, Header, SignedTx
@@ -23,6 +26,9 @@ from wattchain.vm.execution import BlockInfo, BlockResult
 from wattchain.vm.params import ChainParams, load_params
 
 log = logging.getLogger("wattchain.chain")
+
+
+MAX_BLOCK_EVIDENCE = 100
 
 
 class InvalidBlock(Exception):
@@ -62,7 +68,19 @@ class Chain:
         self.mempool = Mempool(self.vm, mempool_limits)
         self.tip = self.store.tip()
         self.params: ChainParams = load_params(self.state)
+        self._load_validators()
+        self.last_commit: Commit | None = self.store.commit(self.tip.height)
+
+    def _load_validators(self) -> None:
         self.validators: list[Validator] = load_validators(self.state)
+        self.validators_since = validators_since(self.state)
+        self.last_validators = load_validators(self.state, LAST_VALIDATORS_KEY)
+
+    def validators_of_last_height(self) -> list[Validator]:
+        """The set that decided the tip (it signed the tip's commit)."""
+        if self.tip.height < self.validators_since and self.last_validators:
+            return self.last_validators
+        return self.validators
 
     def close(self) -> None:
         self.store.close()
@@ -82,7 +100,7 @@ class Chain:
         return stx.tx_id
 
     def propose_block(self, height: int, time_ms: int, proposer: bytes,
-                      last_commit: Commit | None) -> Block:
+                      last_commit: Commit | None, evidence: list[bytes] | None = None) -> Block:
         txs = self.mempool.reap(self.params.max_block_txs, self.params.max_block_bytes,
                                 self.state)
         header = Header(
@@ -96,10 +114,15 @@ class Chain:
             validators_hash=validators_hash(self.validators),
             last_commit_hash=last_commit.hash() if last_commit is not None else b"",
         )
-        return Block(header, [stx.raw for stx in txs], last_commit)
+        return Block(header, [stx.raw for stx in txs], last_commit, list(evidence or []))
 
-    def validate_proposal(self, block: Block) -> None:
+    def validate_proposal(self, block: Block, expected_time_ms: int | None = None) -> None:
+        """Raise InvalidBlock unless ``block`` may follow the tip. The caller checks
+        the last commit's signatures (it knows the validator set that made it)."""
         header = block.header
+        if expected_time_ms is not None and header.time_ms != expected_time_ms:
+            raise InvalidBlock(f"block {header.height}: time {header.time_ms} is not the BFT "
+                               f"time {expected_time_ms}")
         expected = {
             "chain id": (header.chain_id, self.chain_id),
             "height": (header.height, self.tip.height + 1),
@@ -119,6 +142,15 @@ class Chain:
         last_commit_hash = block.last_commit.hash() if block.last_commit is not None else b""
         if header.last_commit_hash != last_commit_hash:
             raise InvalidBlock(f"block {header.height}: last commit hash mismatch")
+        if len(block.evidence) > MAX_BLOCK_EVIDENCE:
+            raise InvalidBlock(f"block {header.height}: too much evidence")
+
+    def check_evidence(self, raw: bytes) -> None:
+        """Raise InvalidBlock unless ``raw`` is verifiable equivocation evidence."""
+        try:
+            verify_evidence(raw, self.chain_id, self.validators)
+        except WattchainError as exc:
+            raise InvalidBlock(f"invalid evidence: {exc.message}") from None
 
     def finalize_and_commit(self, block: Block, commit: Commit) -> CommittedBlock:
         """Execute ``block`` and persist it with ``commit`` in one atomic batch."""
@@ -128,12 +160,13 @@ class Chain:
         info = BlockInfo(self.chain_id, block.header.height, block.header.time_ms,
                          block.header.proposer)
         result = self.vm.process_block(self.state, info, txs, self.tip.app_hash,
-                                       verified_ids=self.mempool.txs)
+                                       verified_ids=self.mempool.txs, evidence=block.evidence)
         self.tip = self.store.save_block(block, txs, result, commit)
+        self.last_commit = commit
         self.mempool.update([sha256(raw) for raw in block.txs], self.state, self.tip.height + 1)
         if any(key.startswith(b"chain/") for key, _ in result.writes):
             self.params = load_params(self.state)
-            self.validators = load_validators(self.state)
+            self._load_validators()
         return CommittedBlock(block, txs, result, self.tip)
 
     def _decode_block_txs(self, block: Block) -> list[SignedTx | bytes]:

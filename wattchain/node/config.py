@@ -118,6 +118,14 @@ class Home:
         return self.root / "data" / "chain.db"
 
     @property
+    def sign_state_file(self) -> Path:
+        return self.root / "data" / "sign_state.json"
+
+    @property
+    def wal_file(self) -> Path:
+        return self.root / "data" / "consensus.wal"
+
+    @property
     def keyring_dir(self) -> Path:
         return self.root / "keyring"
 

@@ -15,15 +15,19 @@ from typing import Any
 
 import trio
 
+from wattchain.consensus.driver import Timeout
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import load_genesis
 from wattchain.hashing import sha256
 from wattchain.node.chain import Chain, CommittedBlock
 from wattchain.node.config import ConfigError, Home, NodeConfig, load_key_file
+from wattchain.node.consensus_runner import ConsensusRunner
 from wattchain.node.events import EventBus, tx_tags
 from wattchain.node.mempool import MempoolLimits
 from wattchain.node.metrics import NodeMetrics
-from wattchain.types import VOTE_PRECOMMIT, Commit, CommitSig, SignedTx, Vote
+from wattchain.node.sign_guard import FileSignGuard
+from wattchain.node.wal import FileWAL
+from wattchain.types import Commit, SignedTx
 from wattchain.vm.errors import TxError
 from wattchain.vm.execution import TxResult
 
@@ -79,10 +83,15 @@ class Node:
         self.bus = EventBus()
         self.metrics = NodeMetrics()
         self.waiters = CommitWaiters()
-        self.last_commit: Commit | None = self.chain.store.commit(self.chain.height)
+        self.runner = ConsensusRunner(
+            self.chain, self.validator_key, FileSignGuard(home.sign_state_file), wall_clock_ms,
+            wal=FileWAL(home.wal_file), on_commit=self._on_commit,
+            on_timeout=self._schedule_timeout)
+        self._nursery: trio.Nursery | None = None
         self.rpc_urls: list[str] = []
         self._tx_arrived = trio.Event()
         self._last_block_time_ms = self.chain.tip.time_ms
+        self._height_started = time.perf_counter()
         self.metrics.height.set(self.chain.height)
 
     def _check_single_validator(self) -> None:
@@ -110,22 +119,31 @@ class Node:
 
     # -- block production -------------------------------------------------------
 
+    @property
+    def last_commit(self) -> Commit | None:
+        return self.chain.last_commit
+
     def produce_block(self) -> CommittedBlock:
-        chain = self.chain
-        height = chain.height + 1
-        time_ms = max(wall_clock_ms(), chain.tip.time_ms + 1)
-        address = self.validator_key.address
-        block = chain.propose_block(height, time_ms, address, self.last_commit)
-        block_hash = block.hash()
-        vote = Vote(VOTE_PRECOMMIT, height, 0, block_hash, time_ms, address)
-        vote.signature = self.validator_key.sign_digest(vote.sign_digest(chain.chain_id))
-        commit = Commit(height, 0, block_hash, [CommitSig(address, time_ms, vote.signature)])
-        started = time.perf_counter()
-        committed = chain.finalize_and_commit(block, commit)
-        self.last_commit = commit
-        self._record(committed, time.perf_counter() - started)
-        self._publish(committed)
+        """Run one height of consensus; with the single validator it decides at once."""
+        self._height_started = time.perf_counter()
+        committed = self.runner.start_height() or self.runner.run_until_idle()
+        if committed is None:
+            raise RuntimeError("consensus did not decide: a single validator must hold "
+                               "more than 2/3 of the power")
         return committed
+
+    def _on_commit(self, committed: CommittedBlock) -> None:
+        self._record(committed, time.perf_counter() - self._height_started)
+        self._publish(committed)
+
+    def _schedule_timeout(self, timeout: Timeout) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(self._fire_timeout, timeout)
+
+    async def _fire_timeout(self, due: Timeout) -> None:
+        await trio.sleep(due.duration_ms / 1000)
+        self.runner.timeout(due.step, due.height, due.round)
+        self.runner.run_until_idle()
 
     def _record(self, committed: CommittedBlock, seconds: float) -> None:
         metrics = self.metrics
@@ -182,6 +200,7 @@ class Node:
 
         try:
             async with trio.open_nursery() as nursery:
+                self._nursery = nursery
                 self.rpc_urls = await nursery.start(serve_rpc, self)
                 log.info("node started moniker=%s chain_id=%s height=%d validator=%s rpc=%s",
                          self.config.moniker, self.chain.chain_id, self.chain.height,
@@ -189,6 +208,8 @@ class Node:
                 nursery.start_soon(self.produce_blocks)
                 task_status.started(self)
         finally:
+            self._nursery = None
+            self.runner.wal.close()
             self.chain.close()
 
     def status(self) -> dict[str, Any]:

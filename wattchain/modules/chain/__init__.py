@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from msgpack import packb
+
 from wattchain import codec
-from wattchain.crypto import PUBLIC_KEY_LEN, format_address
+from wattchain.crypto import PUBLIC_KEY_LEN, format_address, parse_address
 from wattchain.modules.chain import keys
 from wattchain.modules.chain.errors import EmptyValidatorSet, NotAdmin, UnknownValidator
 from wattchain.modules.chain.evidence import evidence_hash, verify_evidence
@@ -26,6 +28,7 @@ from wattchain.modules.chain.keeper import (
     load_validators,
     save_validators,
     validators_hash,
+    validators_since,
 )
 from wattchain.vm.errors import InvalidArgs
 from wattchain.vm.interface import (
@@ -96,9 +99,12 @@ class ChainModule:
         for height, updates in list(iterate_pending(ctx.state)):
             if height > next_height:
                 break
-            validators = apply_updates(load_validators(ctx.state), updates)
+            previous = load_validators(ctx.state)
+            validators = apply_updates(previous, updates)
             if validators:  # an update that would empty the set is dropped
                 save_validators(ctx.state, validators)
+                save_validators(ctx.state, previous, keys.LAST_VALIDATORS_KEY)
+                ctx.state.set(keys.VALIDATORS_SINCE_KEY, packb(next_height))
             ctx.state.delete(keys.pending_key(height))
             ctx.emit("validator_set", {"height": next_height,
                                        "hash": validators_hash(validators).hex()})
@@ -123,11 +129,30 @@ class ChainModule:
             raise ValueError("; ".join(problems))
         state.set(PARAMS_KEY, encode_params(params))
         save_validators(state, [Validator.from_json(v) for v in section.get("validators", [])])
+        since = section.get("validators_since", section.get("initial_height", 1))
+        state.set(keys.VALIDATORS_SINCE_KEY, packb(int(since)))
+        if section.get("last_validators"):
+            save_validators(state, [Validator.from_json(v) for v in section["last_validators"]],
+                            keys.LAST_VALIDATORS_KEY)
+        for entry in section.get("pending", []):
+            for update in entry["updates"]:
+                add_pending_update(state, int(entry["effective_height"]),
+                                   Validator(bytes.fromhex(update["public_key"]),
+                                             int(update["power"]), str(update["name"])))
+        for item in section.get("evidence", []):
+            state.set(keys.EVIDENCE_PREFIX + bytes.fromhex(item["hash"]), codec.encode(
+                [parse_address(item["validator"]), item["height"], item["round"],
+                 item["vote_type"], item["recorded_at"]]))
 
     def export_genesis(self, state: StateReader) -> dict[str, Any]:
         return {
             "params": load_params(state).to_json(),
             "validators": [v.to_json() for v in load_validators(state)],
+            "validators_since": validators_since(state),
+            "last_validators": [v.to_json() for v in
+                                load_validators(state, keys.LAST_VALIDATORS_KEY)],
+            **self.query_pending(state, {}),
+            **self.query_evidence(state, {}),
         }
 
     def check_invariants(self, state: StateReader) -> list[str]:

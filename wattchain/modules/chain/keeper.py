@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from msgpack import unpackb
+
 from wattchain import codec
 from wattchain.crypto import PUBLIC_KEY_LEN, address_of, format_address
 from wattchain.hashing import sha256
@@ -46,16 +48,22 @@ def validators_hash(validators: list[Validator]) -> bytes:
                                 sorted(validators, key=lambda v: v.address)]))
 
 
-def load_validators(state: StateReader) -> list[Validator]:
-    raw = state.get(keys.VALIDATORS_KEY)
+def load_validators(state: StateReader, key: bytes = keys.VALIDATORS_KEY) -> list[Validator]:
+    raw = state.get(key)
     if raw is None:
         return []
     return [Validator(pk, power, name) for pk, power, name in codec.decode(raw)]
 
 
-def save_validators(state: Overlay, validators: list[Validator]) -> None:
+def save_validators(state: Overlay, validators: list[Validator],
+                    key: bytes = keys.VALIDATORS_KEY) -> None:
     ordered = sorted(validators, key=lambda v: v.address)
-    state.set(keys.VALIDATORS_KEY, codec.encode([v.to_list() for v in ordered]))
+    state.set(key, codec.encode([v.to_list() for v in ordered]))
+
+
+def validators_since(state: StateReader) -> int:
+    raw = state.get(keys.VALIDATORS_SINCE_KEY)
+    return 1 if raw is None else int(unpackb(raw))
 
 
 def add_pending_update(state: Overlay, effective_height: int, update: Validator) -> None:

@@ -7,6 +7,8 @@ import struct
 from wattchain.vm.params import PARAMS_KEY
 
 VALIDATORS_KEY = b"chain/validators"  # the set that decides the next height
+VALIDATORS_SINCE_KEY = b"chain/validators_since"  # first height the current set decides
+LAST_VALIDATORS_KEY = b"chain/last_validators"  # the set it replaced
 PENDING_PREFIX = b"chain/pending/"  # validator updates by the height they take effect
 EVIDENCE_PREFIX = b"chain/evidence/"
 EFFECTIVE_DELAY = 2  # an update in block H applies to the set deciding H + 2
