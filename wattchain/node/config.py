@@ -50,27 +50,53 @@ class MempoolConfig:
 
 
 @dataclass
+class P2PConfig:
+    enabled: bool = False  # a single-validator devnet needs no network
+    host: str = "127.0.0.1"
+    port: int = 26656
+    persistent_peers: list[str] = field(default_factory=list)  # /ip4/../tcp/../p2p/<id>
+
+
+@dataclass
+class ConsensusConfig:
+    """Round timeouts (ms); each grows by its delta per round."""
+
+    timeout_propose_ms: int = 3_000
+    timeout_propose_delta_ms: int = 500
+    timeout_prevote_ms: int = 1_000
+    timeout_prevote_delta_ms: int = 500
+    timeout_precommit_ms: int = 1_000
+    timeout_precommit_delta_ms: int = 500
+
+
+@dataclass
 class NodeConfig:
     moniker: str = "node"
     log_level: str = "INFO"
+    mode: str = "validator"  # or "observer": follows the chain, never votes
     rpc: RpcConfig = field(default_factory=RpcConfig)
     producer: ProducerConfig = field(default_factory=ProducerConfig)
     mempool: MempoolConfig = field(default_factory=MempoolConfig)
+    p2p: P2PConfig = field(default_factory=P2PConfig)
+    consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
 
     def to_toml(self) -> str:
         return tomli_w.dumps(asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NodeConfig:
-        sections = {"rpc": RpcConfig, "producer": ProducerConfig, "mempool": MempoolConfig}
+        sections = {"rpc": RpcConfig, "producer": ProducerConfig, "mempool": MempoolConfig,
+                    "p2p": P2PConfig, "consensus": ConsensusConfig}
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key in sections:
                 values[key] = _section(sections[key], key, value)
-            elif key in ("moniker", "log_level"):
+            elif key in ("moniker", "log_level", "mode"):
                 values[key] = str(value)
             else:
                 raise ConfigError(f"unknown config key {key!r}")
+        if values.get("mode", "validator") not in ("validator", "observer"):
+            raise ConfigError("mode must be \"validator\" or \"observer\"")
         return cls(**values)
 
 
@@ -81,7 +107,12 @@ def _section(kind: type, name: str, data: Any) -> Any:
     for key, value in data.items():
         if key not in allowed:
             raise ConfigError(f"unknown key {key!r} in [{name}]")
-        expected = str if allowed[key] in ("str", str) else int
+        kind_name = str(allowed[key])
+        expected: type = {"str": str, "bool": bool}.get(kind_name, int)
+        if kind_name.startswith("list"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"[{name}] {key} must be a list of strings")
+            continue
         if type(value) is not expected:
             raise ConfigError(f"[{name}] {key} must be a {expected.__name__}")
     return kind(**data)

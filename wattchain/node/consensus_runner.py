@@ -41,6 +41,7 @@ from wattchain.consensus.validator_set import ProposerSchedule, ValidatorInfo, V
 from wattchain.crypto import PrivateKey
 from wattchain.modules.chain import Validator
 from wattchain.node.chain import Chain, CommittedBlock, InvalidBlock
+from wattchain.node.p2p import wire
 from wattchain.types import VOTE_PREVOTE, Block, Commit, Vote
 
 log = logging.getLogger("wattchain.consensus")
@@ -77,12 +78,23 @@ class ConsensusRunner:
         self.inbox = Inbox()
         self.blocks: dict[bytes, Block] = {}
         self.pending_evidence: dict[bytes, bytes] = {}
+        self.sent: list[bytes] = []  # own consensus messages of this height, to re-send
+        self.broadcast: Callable[[bytes], None] = lambda data: None
         self.validator_set = to_validator_set(chain.validators)
         self.schedule = ProposerSchedule(self.validator_set, chain.validators_since)
         self.previous_set = to_validator_set(chain.validators_of_last_height())
         self.driver: Driver | None = None
 
     # -- heights ------------------------------------------------------------------
+
+    def proposes_next_height(self) -> bool:
+        """Whether this validator proposes round 0 of the next height."""
+        if self.key is None:
+            return False
+        current = to_validator_set(self.chain.validators)
+        if current.hash() != self.validator_set.hash():
+            return False  # the set changes; start at once and let the schedule decide
+        return self.schedule.proposer(self.chain.height + 1, 0) == self.key.address
 
     def start_height(self) -> CommittedBlock | None:
         """Create the driver for the next height and start round 0. If the WAL
@@ -97,6 +109,7 @@ class ConsensusRunner:
         address = self.key.address if self.key is not None else None
         self.driver = Driver(height, self.schedule, address, self.timeouts)
         self.blocks = {}
+        self.sent = []
         entries = list(self.wal.replay()) if self.wal.height == height else []
         if not entries:
             self.wal.begin_height(height)
@@ -304,10 +317,36 @@ class ConsensusRunner:
         self.on_commit(committed)
         return committed
 
-    # -- network (replaced by the p2p layer) -----------------------------------------
+    # -- network ------------------------------------------------------------------------
 
     def broadcast_proposal(self, proposal: Proposal, block: Block) -> None:
-        """Send to peers; a single validator has none."""
+        data = wire.encode_proposal(proposal, block)
+        self.sent.append(data)
+        self.broadcast(data)
 
     def broadcast_vote(self, vote: Vote) -> None:
-        """Send to peers; a single validator has none."""
+        data = wire.encode_vote(vote)
+        self.sent.append(data)
+        self.broadcast(data)
+
+    def commit_synced(self, block: Block, commit: Commit) -> CommittedBlock:
+        """Commit a block fetched from a peer: its commit must carry +2/3 of the
+        power of the set that decides its height. Raises InvalidBlock otherwise."""
+        height = self.chain.height + 1
+        if block.header.height != height:
+            raise InvalidBlock(f"synced block {block.header.height} is not the next ({height})")
+        current = to_validator_set(self.chain.validators)
+        try:
+            verify_commit(commit, current, self.chain.chain_id, height, block.hash())
+            self.previous_set = to_validator_set(self.chain.validators_of_last_height())
+            self.check_last_commit(block.last_commit)
+        except InvalidMessage as exc:
+            raise InvalidBlock(f"synced block {height}: {exc.message}") from None
+        self.chain.validate_proposal(block, self.expected_time(block.last_commit))
+        committed = self.chain.finalize_and_commit(block, commit)
+        if self.wal.height == height:
+            self.wal.begin_height(height + 1)
+        self.driver = None
+        self.inbox = Inbox()
+        self.on_commit(committed)
+        return committed

@@ -32,6 +32,11 @@ class NodeMetrics:
                                     ["method"], registry=self.registry)
         self.rpc_errors = Counter("wattchain_rpc_errors", "JSON-RPC error responses by code",
                                   ["code"], registry=self.registry)
+        self.blocks_synced = Counter("wattchain_blocks_synced", "Blocks fetched from peers",
+                                     registry=self.registry)
+        self.peers = Gauge("wattchain_peers", "Connected peers", registry=self.registry)
+        self.round = Gauge("wattchain_round", "Consensus round of the current height",
+                           registry=self.registry)
         self.rejected_txs = Counter("wattchain_rejected_txs",
                                     "Transactions refused by the mempool",
                                     registry=self.registry)

@@ -15,16 +15,18 @@ from typing import Any
 
 import trio
 
-from wattchain.consensus.driver import Timeout
+from wattchain.consensus.driver import Timeout, TimeoutConfig
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import load_genesis
 from wattchain.hashing import sha256
 from wattchain.node.chain import Chain, CommittedBlock
-from wattchain.node.config import ConfigError, Home, NodeConfig, load_key_file
+from wattchain.node.config import ConfigError, ConsensusConfig, Home, NodeConfig, load_key_file
 from wattchain.node.consensus_runner import ConsensusRunner
 from wattchain.node.events import EventBus, tx_tags
 from wattchain.node.mempool import MempoolLimits
 from wattchain.node.metrics import NodeMetrics
+from wattchain.node.network import NetworkService
+from wattchain.node.p2p.transport import CONSENSUS, Transport
 from wattchain.node.sign_guard import FileSignGuard
 from wattchain.node.wal import FileWAL
 from wattchain.types import Commit, SignedTx
@@ -67,7 +69,8 @@ class CommitWaiters:
 
 
 class Node:
-    def __init__(self, home: Home, config: NodeConfig | None = None) -> None:
+    def __init__(self, home: Home, config: NodeConfig | None = None,
+                 transport: Transport | None = None) -> None:
         self.home = home
         self.config = config or home.load_config()
         self.genesis = load_genesis(home.genesis_file)
@@ -76,17 +79,26 @@ class Node:
         limits = MempoolLimits(settings.max_txs, settings.max_bytes, settings.max_nonce_gap)
         self.chain = Chain(home.db_path, self.genesis, limits)
         try:
-            self._check_single_validator()
+            if transport is None and self.config.p2p.enabled:
+                transport = self._libp2p_transport()
+            if transport is None:
+                self._check_single_validator()
         except BaseException:
             self.chain.close()  # release the database lock for the next attempt
             raise
         self.bus = EventBus()
         self.metrics = NodeMetrics()
         self.waiters = CommitWaiters()
+        signing_key = self.validator_key if self.config.mode == "validator" else None
         self.runner = ConsensusRunner(
-            self.chain, self.validator_key, FileSignGuard(home.sign_state_file), wall_clock_ms,
-            wal=FileWAL(home.wal_file), on_commit=self._on_commit,
-            on_timeout=self._schedule_timeout)
+            self.chain, signing_key, FileSignGuard(home.sign_state_file), wall_clock_ms,
+            wal=FileWAL(home.wal_file), timeouts=timeout_config(self.config.consensus),
+            on_commit=self._on_commit, on_timeout=self._schedule_timeout)
+        self.network = NetworkService(self, transport) if transport is not None else None
+        if self.network is not None:
+            network = self.network
+            self.runner.broadcast = lambda data: network.broadcast(CONSENSUS, data)
+        self._height_done = trio.Event()
         self._nursery: trio.Nursery | None = None
         self.rpc_urls: list[str] = []
         self._tx_arrived = trio.Event()
@@ -106,14 +118,26 @@ class Node:
 
     # -- transactions -----------------------------------------------------------
 
-    def submit_tx(self, raw: bytes) -> bytes:
-        """Admit ``raw`` to the mempool; return its id or raise a TxError."""
+    def _libp2p_transport(self) -> Transport:
+        from wattchain.node.p2p.libp2p_transport import Libp2pTransport
+
+        settings = self.config.p2p
+        node_key = load_key_file(self.home.node_key_file)
+        transport: Transport = Libp2pTransport(node_key.secret, settings.host, settings.port,
+                                               list(settings.persistent_peers))
+        return transport
+
+    def submit_tx(self, raw: bytes, gossip: bool = True) -> bytes:
+        """Admit ``raw`` to the mempool (and pass it on to peers); return its id
+        or raise a TxError."""
         try:
             tx_id = self.chain.check_tx(raw)
         except TxError:
             self.metrics.rejected_txs.inc()
             raise
         self.metrics.mempool_size.set(len(self.chain.mempool))
+        if gossip and self.network is not None:
+            self.network.queue_tx(raw)
         self._tx_arrived.set()
         return tx_id
 
@@ -135,6 +159,7 @@ class Node:
     def _on_commit(self, committed: CommittedBlock) -> None:
         self._record(committed, time.perf_counter() - self._height_started)
         self._publish(committed)
+        self._height_done.set()
 
     def _schedule_timeout(self, timeout: Timeout) -> None:
         if self._nursery is not None:
@@ -143,6 +168,8 @@ class Node:
     async def _fire_timeout(self, due: Timeout) -> None:
         await trio.sleep(due.duration_ms / 1000)
         self.runner.timeout(due.step, due.height, due.round)
+        if self.runner.driver is not None:
+            self.metrics.round.set(self.runner.driver.state.round)
         self.runner.run_until_idle()
 
     def _record(self, committed: CommittedBlock, seconds: float) -> None:
@@ -181,16 +208,26 @@ class Node:
                              data)
 
     async def produce_blocks(self) -> None:
-        """Make a block when txs wait (at most every min interval), else a heartbeat."""
+        """Run consensus height after height, at most every min interval. The
+        height's proposer waits for txs up to the empty-block interval (so an idle
+        chain makes heartbeat blocks, not a stream of empty ones); the others
+        start at once and wait for its proposal."""
         settings = self.config.producer
         last_block_at = trio.current_time()
         while True:
-            if not len(self.chain.mempool):
+            if not len(self.chain.mempool) and self.runner.proposes_next_height():
                 with trio.move_on_at(last_block_at + settings.empty_block_interval_ms / 1000):
                     await self._tx_arrived.wait()
             self._tx_arrived = trio.Event()
             await trio.sleep_until(last_block_at + settings.min_block_interval_ms / 1000)
-            self.produce_block()
+            self._height_done = trio.Event()
+            self._height_started = time.perf_counter()
+            committed = self.runner.start_height()
+            self.metrics.round.set(0)
+            if self.network is not None:
+                self.network.on_height_started()
+            if committed is None and self.runner.driver is not None:
+                await self._height_done.wait()
             last_block_at = trio.current_time()
 
     # -- lifecycle --------------------------------------------------------------
@@ -201,6 +238,8 @@ class Node:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                if self.network is not None:
+                    await nursery.start(self.network.run)
                 self.rpc_urls = await nursery.start(serve_rpc, self)
                 log.info("node started moniker=%s chain_id=%s height=%d validator=%s rpc=%s",
                          self.config.moniker, self.chain.chain_id, self.chain.height,
@@ -214,6 +253,12 @@ class Node:
 
     def status(self) -> dict[str, Any]:
         return {"moniker": self.config.moniker, **self.chain.describe_tip()}
+
+
+def timeout_config(settings: ConsensusConfig) -> TimeoutConfig:
+    return TimeoutConfig(settings.timeout_propose_ms, settings.timeout_propose_delta_ms,
+                         settings.timeout_prevote_ms, settings.timeout_prevote_delta_ms,
+                         settings.timeout_precommit_ms, settings.timeout_precommit_delta_ms)
 
 
 def tx_event_data(tx_id: bytes, height: int, index: int, result: TxResult) -> dict[str, Any]:

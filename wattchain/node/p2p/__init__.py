@@ -1,0 +1,1 @@
+"""Peer-to-peer transport: long-lived framed streams between validators."""
