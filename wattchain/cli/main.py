@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from wattchain import __version__
-from wattchain.cli import keys_cmd, node_cmd, query_cmd, tx_cmd
+from wattchain.cli import keys_cmd, node_cmd, query_cmd, testnet_cmd, tx_cmd
 
 app = typer.Typer(
     name="wattchain",
@@ -18,6 +18,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(tx_cmd.app, name="tx")
 app.add_typer(query_cmd.app, name="query")
 app.add_typer(node_cmd.app, name="node")
+app.add_typer(testnet_cmd.app, name="testnet")
 app.command("devnet")(node_cmd.devnet)
 
 

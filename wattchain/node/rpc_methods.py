@@ -134,18 +134,44 @@ class RpcMethods:
                 "latest_app_hash": tip.app_hash.hex(),
                 "latest_block_time_ms": tip.time_ms,
                 "earliest_block_height": chain.genesis.initial_height,
-                "catching_up": False,
+                "catching_up": self._catching_up(),
             },
+            "consensus": self._consensus_state(),
+            "peers": len(node.network.peers()) if node.network is not None else 0,
             "validator_info": {"address": format_address(key.address),
                                "public_key": key.public_key.hex(), "voting_power": power},
             "mempool": {"size": len(chain.mempool), "bytes": chain.mempool.size_bytes},
+        }
+
+    def _catching_up(self) -> bool:
+        network = self.node.network
+        if network is None or not network.peer_heights:
+            return False
+        return max(network.peer_heights.values()) > self.node.chain.height + 1
+
+    def _consensus_state(self) -> dict[str, Any]:
+        driver = self.node.runner.driver
+        validators = self.node.chain.validators
+        return {
+            "height": driver.height if driver else self.node.chain.height + 1,
+            "round": driver.state.round if driver else None,
+            "step": driver.state.step.name.lower() if driver else "waiting",
+            "validators": len(validators),
+            "total_power": sum(v.power for v in validators),
+            "mode": self.node.config.mode,
         }
 
     async def health(self, params: dict[str, Any]) -> dict[str, Any]:
         return {}
 
     async def net_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"listening": True, "listeners": self.node.rpc_urls, "n_peers": 0, "peers": []}
+        network = self.node.network
+        peers = network.peers() if network is not None else []
+        return {"listening": True, "listeners": self.node.rpc_urls,
+                "p2p": network.listen_addresses if network is not None else [],
+                "n_peers": len(peers),
+                "peers": [{"id": peer, "height": network.peer_heights.get(peer)
+                           if network is not None else None} for peer in peers]}
 
     async def genesis(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"genesis": self.node.chain.genesis.to_json()}
