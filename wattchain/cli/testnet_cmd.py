@@ -173,7 +173,8 @@ def status_table(rows: list[dict[str, Any]]) -> Table:
     for column in ("name", "pid", "rpc", "height", "round", "peers", "block hash", "app hash"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["name"], str(row["pid"] or "-"), row["rpc"], str(row["height"] or "-"),
+        table.add_row(row["name"], str(row["pid"] or "-"), row["rpc"].removeprefix("http://"),
+                      str(row["height"] or "-"),
                       str(row["round"] if row["round"] is not None else "-"),
                       str(row["peers"] if row["peers"] is not None else "-"),
                       (row["block_hash"] or "-")[:16], (row["app_hash"] or "-")[:16])

@@ -29,6 +29,8 @@ OPERATORS = [
 
 @dataclass(frozen=True)
 class TestnetNode:
+    __test__ = False  # not a pytest test class
+
     name: str
     home: Home
     p2p_port: int
