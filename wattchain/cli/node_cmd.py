@@ -127,6 +127,13 @@ def status(home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
             "block hash": sync["latest_block_hash"], "app hash": sync["latest_app_hash"],
             "block time (ms)": str(sync["latest_block_time_ms"]),
             "validator": result["validator_info"]["address"],
+            "voting power": str(result["validator_info"]["voting_power"]),
+            "consensus": "height {height} round {round} step {step} ({mode})".format(
+                **result["consensus"]),
+            "validator set": f"{result['consensus']['validators']} validators, total power "
+                             f"{result['consensus']['total_power']}",
+            "peers": str(result["peers"]),
+            "catching up": str(sync["catching_up"]).lower(),
             "mempool": str(result["mempool"]["size"])}
     emit(output, result, kv_table("node status", rows))
 

@@ -101,7 +101,10 @@ class Driver:
         self.timeouts = timeouts or TimeoutConfig()
         self.state = RoundState(height)
         self.votes = VoteKeeper(height, self.validator_set)
-        self.proposals: dict[int, tuple[Proposal, bool]] = {}
+        # round -> block hash -> (proposal, valid): a proposer that equivocates
+        # shows different peers different proposals; the rules (L36, L49) hold for
+        # any of them, so a later one must not be dropped (gossip relays it)
+        self.proposals: dict[int, dict[bytes, tuple[Proposal, bool]]] = {}
 
     @property
     def is_validator(self) -> bool:
@@ -127,9 +130,10 @@ class Driver:
             raise InvalidMessage(f"proposal for height {proposal.height}, at {self.height}")
         if proposal.proposer != self.proposer(proposal.round):
             raise InvalidMessage("proposal from a validator that is not the round's proposer")
-        if proposal.round in self.proposals:
-            return []  # a second proposal for the round: the first one stands
-        self.proposals[proposal.round] = (proposal, valid)
+        of_round = self.proposals.setdefault(proposal.round, {})
+        if proposal.block_hash in of_round:
+            return []  # a duplicate
+        of_round[proposal.block_hash] = (proposal, valid)
         return self._evaluate()
 
     def on_vote(self, vote: Vote) -> list[Action]:
@@ -195,15 +199,15 @@ class Driver:
         state, votes = self.state, self.votes
         if state.decision is not None:
             return None
-        for round_, (proposal, valid) in self.proposals.items():  # L49
-            if valid and votes.has_quorum_for(round_, VOTE_PRECOMMIT, proposal.block_hash):
-                return ProposalAndPrecommitValue(round_, proposal.block_hash)
+        for round_, of_round in self.proposals.items():  # L49
+            for proposal, valid in of_round.values():
+                if valid and votes.has_quorum_for(round_, VOTE_PRECOMMIT, proposal.block_hash):
+                    return ProposalAndPrecommitValue(round_, proposal.block_hash)
         skip = votes.highest_skip_round(state.round)  # L55
         if skip is not None:
             return SkipRound(skip)
-        current = self.proposals.get(state.round)
-        if current is not None:
-            event = self._proposal_input(*current)
+        for proposal, valid in self.proposals.get(state.round, {}).values():
+            event = self._proposal_input(proposal, valid)
             if event is not None:
                 return event
         if state.step == Step.PREVOTE:

@@ -24,9 +24,14 @@ class AddOutcome(Enum):
 
 @dataclass(slots=True)
 class VoteCount:
-    """Votes of one (round, type): first vote per validator, power per value."""
+    """Votes of one (round, type). A validator's power counts once in ``power``
+    (for "+2/3 of any") and once for each value it voted for: Algorithm 1 counts
+    messages per value, so an equivocator's later vote still counts for its own
+    value. Otherwise a polka one correct process saw through that vote could stay
+    invisible to the others forever, and a lock on it would never be matched."""
 
-    votes: dict[bytes, Vote] = field(default_factory=dict)
+    votes: dict[bytes, Vote] = field(default_factory=dict)  # first vote per validator
+    conflicting: dict[tuple[bytes, bytes], Vote] = field(default_factory=dict)
     power_by_value: dict[bytes, int] = field(default_factory=dict)
     power: int = 0
 
@@ -34,6 +39,10 @@ class VoteCount:
         self.votes[vote.validator] = vote
         self.power_by_value[vote.block_hash] = self.power_by_value.get(vote.block_hash, 0) + power
         self.power += power
+
+    def add_conflicting(self, vote: Vote, power: int) -> None:
+        self.conflicting[(vote.validator, vote.block_hash)] = vote
+        self.power_by_value[vote.block_hash] = self.power_by_value.get(vote.block_hash, 0) + power
 
 
 @dataclass(slots=True)
@@ -67,9 +76,11 @@ class VoteKeeper:
         count = round_votes.count(vote.vote_type)
         existing = count.votes.get(vote.validator)
         if existing is not None:
-            if existing.block_hash == vote.block_hash:
+            if existing.block_hash == vote.block_hash or (
+                    vote.validator, vote.block_hash) in count.conflicting:
                 return AddOutcome.DUPLICATE
             self.evidence.append(Evidence(existing, vote))
+            count.add_conflicting(vote, power)
             return AddOutcome.EQUIVOCATION
         count.add(vote, power)
         if vote.validator not in round_votes.voters:
@@ -117,4 +128,6 @@ class VoteKeeper:
         count = self._count(round_, VOTE_PRECOMMIT)
         if count is None:
             return []
-        return [v for v in count.votes.values() if v.block_hash == value]
+        first = [v for v in count.votes.values() if v.block_hash == value]
+        return first + [v for (_, block_hash), v in count.conflicting.items()
+                        if block_hash == value]

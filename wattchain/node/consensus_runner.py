@@ -79,6 +79,8 @@ class ConsensusRunner:
         self.blocks: dict[bytes, Block] = {}
         self.pending_evidence: dict[bytes, bytes] = {}
         self.sent: list[bytes] = []  # own consensus messages of this height, to re-send
+        self.on_step: Callable[[str, int], None] = lambda step, elapsed_ms: None
+        self._step: tuple[Step, int] = (Step.PROPOSE, clock())
         self.broadcast: Callable[[bytes], None] = lambda data: None
         self.validator_set = to_validator_set(chain.validators)
         self.schedule = ProposerSchedule(self.validator_set, chain.validators_since)
@@ -110,6 +112,7 @@ class ConsensusRunner:
         self.driver = Driver(height, self.schedule, address, self.timeouts)
         self.blocks = {}
         self.sent = []
+        self._step = (Step.PROPOSE, self.clock())
         entries = list(self.wal.replay()) if self.wal.height == height else []
         if not entries:
             self.wal.begin_height(height)
@@ -222,6 +225,9 @@ class ConsensusRunner:
     # -- actions ---------------------------------------------------------------------
 
     def _execute(self, actions: list[Action]) -> CommittedBlock | None:
+        if self.driver is not None and self.driver.state.step != self._step[0]:
+            self.on_step(self._step[0].name.lower(), self.clock() - self._step[1])
+            self._step = (self.driver.state.step, self.clock())
         committed = None
         for action in actions:
             if isinstance(action, GetValue):

@@ -37,6 +37,9 @@ class NodeMetrics:
         self.peers = Gauge("wattchain_peers", "Connected peers", registry=self.registry)
         self.round = Gauge("wattchain_round", "Consensus round of the current height",
                            registry=self.registry)
+        self.step_seconds = Histogram(
+            "wattchain_consensus_step_seconds", "Time spent in each consensus step", ["step"],
+            buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5), registry=self.registry)
         self.rejected_txs = Counter("wattchain_rejected_txs",
                                     "Transactions refused by the mempool",
                                     registry=self.registry)

@@ -146,6 +146,7 @@ class NetworkService:
             log.info("peer disconnected %s", event.peer[:16])
             self.peer_heights.pop(event.peer, None)
             self.scores.pop(event.peer, None)
+        self.node.metrics.peers.set(len(self.transport.peers()))
 
     def _on_frame(self, frame: Frame) -> None:
         if frame.protocol not in PROTOCOLS:

@@ -94,6 +94,8 @@ class Node:
             self.chain, signing_key, FileSignGuard(home.sign_state_file), wall_clock_ms,
             wal=FileWAL(home.wal_file), timeouts=timeout_config(self.config.consensus),
             on_commit=self._on_commit, on_timeout=self._schedule_timeout)
+        self.runner.on_step = lambda step, elapsed_ms: self.metrics.step_seconds.labels(
+            step).observe(elapsed_ms / 1000)
         self.network = NetworkService(self, transport) if transport is not None else None
         if self.network is not None:
             network = self.network
