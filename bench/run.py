@@ -219,10 +219,29 @@ def _committed(client: httpx.Client, url: str, tx_hash: str) -> bool:
 # -- report -----------------------------------------------------------------------
 
 
+def bench_testnet(quick: bool) -> dict[str, Any]:
+    """A 4-validator testnet under open-loop load at several offered rates."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from load import run_rates
+
+    rates = [300] if quick else [500, 2_000, 5_000]
+    figures: dict[str, Any] = {}
+    for result in run_rates(rates, 2.0 if quick else 10.0):
+        prefix = f"at_{result.offered_per_s}"
+        figures[f"{prefix}_offered_per_s"] = result.achieved_offer_per_s
+        figures[f"{prefix}_committed_per_s"] = result.committed_per_s
+        figures[f"{prefix}_p50_ms"] = result.p50_ms
+        figures[f"{prefix}_p99_ms"] = result.p99_ms
+        figures[f"{prefix}_cpu_percent_per_node"] = sum(result.cpu_percent_per_node) / len(
+            result.cpu_percent_per_node)
+    return figures
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "verify": lambda quick: bench_verify(2_000 if quick else 50_000),
     "vm": lambda quick: bench_vm(2_000 if quick else 50_000),
     "rpc": lambda quick: bench_rpc(1_000 if quick else 20_000),
+    "testnet": bench_testnet,
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wattchain.cli.keyring import Keyring
-from wattchain.crypto import PrivateKey
+from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import save_genesis
 from wattchain.genesis.presets import devnet_genesis
 from wattchain.node.config import Home, NodeConfig, save_key_file
@@ -45,7 +45,8 @@ def node_names(validators: int, observers: int) -> list[str]:
 
 def init_testnet(directory: Path, validators: int, *, chain_id: str = "wattchain-testnet",
                  observers: int = 0, base_p2p_port: int = 26656, base_rpc_port: int = 26657,
-                 force: bool = False, peer_id_of: object = None) -> list[TestnetNode]:
+                 force: bool = False, peer_id_of: object = None,
+                 extra_accounts: list[tuple[bytes, int]] | None = None) -> list[TestnetNode]:
     """Write every node's config, keys and the shared genesis; return the nodes."""
     if not 1 <= validators <= 100:
         raise ValueError("--validators must be between 1 and 100")
@@ -72,6 +73,9 @@ def init_testnet(directory: Path, validators: int, *, chain_id: str = "wattchain
         [(OPERATORS[i % len(OPERATORS)] + ("" if i < len(OPERATORS) else f"-{i}"),
           key.public_key, 10) for i, key in enumerate(validator_keys)],
         faucet.address)
+    genesis.app_state["accounts"]["accounts"].extend(
+        {"address": format_address(address), "balance": balance, "nonce": 0, "roles": []}
+        for address, balance in extra_accounts or [])
     for index, node in enumerate(nodes):
         config = NodeConfig(moniker=node.name, mode="validator" if node.validator else "observer")
         config.rpc.port = node.rpc_port
