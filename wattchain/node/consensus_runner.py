@@ -48,6 +48,7 @@ log = logging.getLogger("wattchain.consensus")
 
 Clock = Callable[[], int]
 SKIP = b"\x00skip"  # marker: this signing slot was used before a restart
+MAX_PROPOSALS_PER_ROUND = 4  # an equivocating proposer cannot flood the node
 
 
 @dataclass(slots=True)
@@ -166,7 +167,9 @@ class ConsensusRunner:
             return None
         if block.hash() != proposal.block_hash:
             raise InvalidMessage("the proposal's block does not match its hash")
-        if proposal.round in driver.proposals:
+        if proposal.block_hash in driver.proposals.get(proposal.round, {}):
+            return None  # seen (an equivocating proposer's other block is still kept)
+        if len(driver.proposals.get(proposal.round, {})) >= MAX_PROPOSALS_PER_ROUND:
             return None
         if log_input:
             own = self.key is not None and proposal.proposer == self.key.address
