@@ -69,3 +69,39 @@ async def test_observer_syncs_from_genesis_later(tmp_path: Path) -> None:
         group.assert_agreement()
         assert observer.network is not None and observer.network.blocks_synced >= 1
         assert observer.runner.key is None  # it never votes
+
+
+async def test_equivocation_is_carried_in_a_block_and_recorded_on_chain(tmp_path: Path) -> None:
+    from wattchain.node.config import load_key_file
+    from wattchain.node.p2p.wire import VoteMessage
+    from wattchain.types import VOTE_PREVOTE, Vote
+
+    async with cluster(tmp_path) as group:
+        await group.wait_for_height(2)
+        offender = load_key_file(group.layout[3].home.validator_key_file)
+        node0 = group.nodes["node0"]
+        assert node0.network is not None
+        with trio.fail_after(10):
+            while node0.runner.driver is None:  # noqa: ASYNC110
+                await trio.sleep(0.01)
+        height = node0.runner.driver.height
+        votes = []
+        for block_hash in (b"\x01" * 32, b"\x02" * 32):
+            vote = Vote(VOTE_PREVOTE, height, 5, block_hash, 1, offender.address)
+            vote.signature = offender.sign_digest(vote.sign_digest(node0.chain.chain_id))
+            votes.append(vote)
+        for vote in votes:
+            node0.network._deliver(VoteMessage(vote))
+        with trio.fail_after(30):
+            while True:
+                recorded = node0.chain.vm.query(node0.chain.state, "chain/evidence", {})
+                if recorded["evidence"]:
+                    break
+                await trio.sleep(0.05)
+        (item,) = recorded["evidence"]
+        assert item["validator"] == "0x" + offender.address.hex()
+        assert item["height"] == height and item["round"] == 5
+        await group.wait_for_height(item["recorded_at"])
+        group.assert_agreement()
+        for node in group.nodes.values():  # every replica recorded it
+            assert node.chain.vm.query(node.chain.state, "chain/evidence", {})["evidence"]
