@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from wattchain import __version__
-from wattchain.cli import keys_cmd, node_cmd, query_cmd, testnet_cmd, tx_cmd
+from wattchain.cli import keys_cmd, node_cmd, query_cmd, registration_cmd, testnet_cmd, tx_cmd
 
 app = typer.Typer(
     name="wattchain",
@@ -19,6 +19,10 @@ app.add_typer(tx_cmd.app, name="tx")
 app.add_typer(query_cmd.app, name="query")
 app.add_typer(node_cmd.app, name="node")
 app.add_typer(testnet_cmd.app, name="testnet")
+app.add_typer(registration_cmd.zone_app, name="zone")
+app.add_typer(registration_cmd.producer_app, name="producer")
+app.add_typer(registration_cmd.asset_app, name="asset")
+app.add_typer(registration_cmd.certifier_app, name="certifier")
 app.command("devnet")(node_cmd.devnet)
 
 

@@ -59,7 +59,8 @@ def build_tx(client: RpcClient, signer: PrivateKey, module: str, method: str,
     return tx, account
 
 
-def submit(client: RpcClient, stx: SignedTx, wait: bool, output: str) -> None:
+def submit(client: RpcClient, stx: SignedTx, wait: bool, output: str) -> Any:
+    """Broadcast, print the outcome and return the node's answer (exit 1 on failure)."""
     mode = "commit" if wait else "sync"
     answer = client.broadcast(stx.raw, mode)
     check = answer["check_tx"] if wait else answer
@@ -72,11 +73,12 @@ def submit(client: RpcClient, stx: SignedTx, wait: bool, output: str) -> None:
         emit(output, answer, kv_table("tx failed", {**summary, "log": result["log"]}))
         raise typer.Exit(1)
     emit(output, answer, kv_table("tx committed" if wait else "tx accepted", summary))
+    return answer
 
 
 def send(home: Path, node: str | None, sender: str, module: str, method: str,
          args: list[Any], fee: int | None, wait: bool, output: str,
-         spend: int = 0) -> None:
+         spend: int = 0) -> Any:
     check_output(output)
     signer = load_signer(home, sender)
     with RpcClient(node_url(home, node)) as client:
@@ -84,7 +86,7 @@ def send(home: Path, node: str | None, sender: str, module: str, method: str,
         if account["balance"] < spend + tx.fee:
             raise CliError(f"insufficient funds: {sender} holds {account['balance']} "
                            f"micro-units, needs {spend} + fee {tx.fee}")
-        submit(client, sign_tx(tx, signer), wait, output)
+        return submit(client, sign_tx(tx, signer), wait, output)
 
 
 @app.command("transfer")

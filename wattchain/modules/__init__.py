@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wattchain.modules.accounts import AccountsModule
 from wattchain.modules.chain import ChainModule
+from wattchain.modules.registration import RegistrationModule
 from wattchain.vm.execution import VM
 
 
@@ -11,4 +12,5 @@ def build_vm() -> VM:
     """The vm with every module of this release, in end_block order."""
     accounts = AccountsModule()
     chain = ChainModule(governance=accounts.keeper)
-    return VM([chain, accounts], ledger=accounts.keeper, evidence_keeper=chain)
+    registration = RegistrationModule(roles=accounts.keeper)
+    return VM([chain, accounts, registration], ledger=accounts.keeper, evidence_keeper=chain)

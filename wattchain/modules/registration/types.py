@@ -1,0 +1,234 @@
+"""Zones, producers, assets, certifications, and the Protocols the
+registration module uses and offers.
+
+Every record encodes to a canonical msgpack array (``to_list``) and decodes
+back with ``from_list``; power is in W, energy in Wh, locations in
+micro-degrees and times in ms of block time. Nothing here is a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+from wattchain.vm.state import StateReader
+
+ASSET_TYPES: tuple[str, ...] = ("solar", "wind", "hydro", "biomass", "geothermal", "storage",
+                                "flexible_load")
+RENEWABLE_TYPES = frozenset({"solar", "wind", "hydro", "biomass", "geothermal"})
+PRODUCER_KINDS: tuple[str, ...] = ("household", "community", "business", "utility")
+SCHEMES: tuple[str, ...] = ("I-REC", "GO", "REC", "custom")
+
+SUBMITTED = "submitted"
+ATTESTED = "attested"
+ACTIVE = "active"
+SUSPENDED = "suspended"
+REVOKED = "revoked"
+STATUSES: tuple[str, ...] = (SUBMITTED, ATTESTED, ACTIVE, SUSPENDED, REVOKED)
+# Assets whose capacity counts against their zone's hosting capacity: the DSO
+# approved the connection and it has not been revoked or sent back.
+CONNECTED = frozenset({ACTIVE, SUSPENDED})
+
+
+@dataclass(slots=True)
+class RegistrationParams:
+    """Protocol limits, set in genesis (section ``params``)."""
+
+    max_asset_capacity_w: int = 1_000_000_000  # 1 GW nameplate
+    max_energy_capacity_wh: int = 10_000_000_000  # 10 GWh of storage
+    max_metadata_bytes: int = 1_024
+
+    def validate(self) -> list[str]:
+        return [f"params.{item.name} must be a positive integer" for item in fields(self)
+                if type(getattr(self, item.name)) is not int or getattr(self, item.name) <= 0]
+
+    def to_list(self) -> list[int]:
+        return [getattr(self, item.name) for item in fields(self)]
+
+    def to_json(self) -> dict[str, int]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> RegistrationParams:
+        if not isinstance(data, dict):
+            raise ValueError("params must be an object")
+        unknown = sorted(set(data) - {item.name for item in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown registration params: {', '.join(unknown)}")
+        params = cls(**data)
+        problems = params.validate()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return params
+
+
+@dataclass(slots=True)
+class Zone:
+    name: str
+    hosting_capacity_w: int
+    operator: bytes  # the DSO that created the zone; only it changes or approves in it
+    connected_w: int = 0  # capacity of CONNECTED assets; derived, kept in step by the keeper
+
+    def to_list(self) -> list[Any]:
+        return [self.name, self.hosting_capacity_w, self.operator, self.connected_w]
+
+
+@dataclass(slots=True)
+class Producer:
+    name: str
+    kind: str
+    contact_uri: str
+    metadata: str  # free text (e.g. JSON), at most params.max_metadata_bytes of UTF-8
+    registered_height: int
+    registered_time_ms: int
+
+    def to_list(self) -> list[Any]:
+        return [self.name, self.kind, self.contact_uri, self.metadata, self.registered_height,
+                self.registered_time_ms]
+
+
+@dataclass(slots=True)
+class Equipment:
+    manufacturer: str
+    model: str
+    serial: str  # unique chain-wide: one physical installation backs one asset
+    inverter_model: str  # "" when there is none (e.g. a hydro turbine on a generator)
+    unit_count: int
+
+    def to_list(self) -> list[Any]:
+        return [self.manufacturer, self.model, self.serial, self.inverter_model, self.unit_count]
+
+
+@dataclass(slots=True)
+class Attestation:
+    """A certifier's signed statement (its tx) that it inspected this revision."""
+
+    certifier: bytes
+    evidence_hash: bytes  # sha256 of the inspection evidence, kept off chain
+    revision: int
+    height: int
+    time_ms: int
+
+    def to_list(self) -> list[Any]:
+        return [self.certifier, self.evidence_hash, self.revision, self.height, self.time_ms]
+
+
+@dataclass(slots=True)
+class Approval:
+    """The zone DSO's approval of the grid connection of one revision."""
+
+    dso: bytes
+    revision: int
+    height: int
+    time_ms: int
+
+    def to_list(self) -> list[Any]:
+        return [self.dso, self.revision, self.height, self.time_ms]
+
+
+@dataclass(slots=True)
+class Asset:
+    owner: bytes
+    asset_type: str
+    capacity_w: int  # nameplate power
+    energy_wh: int  # storage energy capacity; 0 for every other type
+    zone_id: str
+    connection_point: str
+    latitude_micro: int
+    longitude_micro: int
+    commissioned_ms: int
+    equipment: Equipment
+    meter_id: str  # "" while no meter is bound
+    status: str
+    revision: int  # bumped when capacity or specs change; attestations and approvals name one
+    attestation: Attestation | None = None
+    approval: Approval | None = None
+    history_length: int = 0
+    certification_count: int = 0
+
+    @property
+    def connected_w(self) -> int:
+        """What this asset takes from its zone's hosting capacity."""
+        return self.capacity_w if self.status in CONNECTED else 0
+
+    def to_list(self) -> list[Any]:
+        return [self.owner, self.asset_type, self.capacity_w, self.energy_wh, self.zone_id,
+                self.connection_point, self.latitude_micro, self.longitude_micro,
+                self.commissioned_ms, self.equipment.to_list(), self.meter_id, self.status,
+                self.revision, None if self.attestation is None else self.attestation.to_list(),
+                None if self.approval is None else self.approval.to_list(),
+                self.history_length, self.certification_count]
+
+    @classmethod
+    def from_list(cls, items: list[Any]) -> Asset:
+        (owner, asset_type, capacity_w, energy_wh, zone_id, connection_point, latitude,
+         longitude, commissioned_ms, equipment, meter_id, status, revision, attestation,
+         approval, history_length, certification_count) = items
+        return cls(owner, asset_type, capacity_w, energy_wh, zone_id, connection_point,
+                   latitude, longitude, commissioned_ms, Equipment(*equipment), meter_id,
+                   status, revision, None if attestation is None else Attestation(*attestation),
+                   None if approval is None else Approval(*approval), history_length,
+                   certification_count)
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    height: int
+    time_ms: int
+    status: str
+    actor: bytes
+    reason: str
+
+    def to_list(self) -> list[Any]:
+        return [self.height, self.time_ms, self.status, self.actor, self.reason]
+
+
+@dataclass(slots=True)
+class Certification:
+    scheme: str
+    certificate_id: str
+    certifier: bytes
+    valid_from_ms: int  # inclusive
+    valid_to_ms: int  # exclusive
+    height: int
+
+    def to_list(self) -> list[Any]:
+        return [self.scheme, self.certificate_id, self.certifier, self.valid_from_ms,
+                self.valid_to_ms, self.height]
+
+    def is_valid_at(self, at_ms: int) -> bool:
+        return self.valid_from_ms <= at_ms < self.valid_to_ms
+
+
+# -- Protocols ------------------------------------------------------------------------
+
+
+class RoleHolder(Protocol):
+    def has_role(self, role: str) -> bool: ...
+
+
+class RoleChecker(Protocol):
+    """Who holds which role; the accounts keeper provides it."""
+
+    def get_account(self, state: StateReader, address: bytes) -> RoleHolder: ...
+
+
+class ProducerRegistry(Protocol):
+    """What other modules (metering, trading, balancing) may ask of registration.
+
+    Unknown assets are answered with 0, False, None: callers need no error path.
+    """
+
+    def active_capacity(self, state: StateReader, asset_id: int, at_ms: int) -> int:
+        """Nameplate W of an active asset commissioned by ``at_ms``; else 0."""
+        ...
+
+    def is_renewable(self, state: StateReader, asset_id: int, at_ms: int) -> bool:
+        """An active renewable asset with a certification valid at ``at_ms``."""
+        ...
+
+    def assets_of(self, state: StateReader, account: bytes) -> list[int]:
+        """Ids of every asset the account owns (any status), ascending."""
+        ...
+
+    def zone_of(self, state: StateReader, asset_id: int) -> str | None: ...
