@@ -123,6 +123,15 @@ class VoteKeeper:
                 best = round_ if best is None else max(best, round_)
         return best
 
+    def all_votes(self) -> list[Vote]:
+        """Every vote counted at this height, conflicting ones included (to relay)."""
+        votes: list[Vote] = []
+        for _, round_votes in sorted(self.rounds.items()):
+            for count in (round_votes.prevotes, round_votes.precommits):
+                votes.extend(count.votes.values())
+                votes.extend(count.conflicting.values())
+        return votes
+
     def precommits(self, round_: int, value: bytes) -> list[Vote]:
         """The precommits for ``value`` in ``round_`` (to build a commit)."""
         count = self._count(round_, VOTE_PRECOMMIT)

@@ -338,6 +338,22 @@ class ConsensusRunner:
         self.sent.append(data)
         self.broadcast(data)
 
+    def height_messages(self) -> list[bytes]:
+        """Every proposal and vote known for the current height, ready to relay.
+
+        Tendermint's liveness needs gossip: a vote one honest validator saw
+        must reach the others, even if its sender has since crashed (a polka
+        that unlocks a value may depend on it). Validators relay all of them
+        to a peer that connects, and to everyone while the height is stuck."""
+        driver = self.driver
+        if driver is None:
+            return list(self.sent)
+        messages = [wire.encode_proposal(proposal, self.blocks[proposal.block_hash])
+                    for of_round in driver.proposals.values()
+                    for proposal, _ in of_round.values() if proposal.block_hash in self.blocks]
+        messages.extend(wire.encode_vote(vote) for vote in driver.votes.all_votes())
+        return messages
+
     def commit_synced(self, block: Block, commit: Commit) -> CommittedBlock:
         """Commit a block fetched from a peer: its commit must carry +2/3 of the
         power of the set that decides its height. Raises InvalidBlock otherwise."""

@@ -1,9 +1,10 @@
 """The node on the network: consensus messages, transaction batches, block sync.
 
 Validators form a full mesh (persistent peers), so each sends its own
-proposals and votes to every peer directly; nothing is relayed. What a peer
-missed is made good three ways: a node re-sends its own messages of the
-current height when a peer connects and while the height is stuck; messages
+proposals and votes to every peer directly. What a peer missed is made good
+three ways: a node relays every proposal and vote it knows for the current
+height (its own and others') when a peer connects and while the height is
+stuck, so a vote of a validator that crashed still reaches everyone; messages
 for a later height are buffered until this node gets there; and a node that
 is behind fetches committed blocks (with their commits) from a peer that is
 ahead, checks each commit against the validator set of its height, executes
@@ -118,7 +119,8 @@ class NetworkService:
             self._maybe_sync()
 
     def _resend_own_messages(self, peer: str | None = None) -> None:
-        for data in self.node.runner.sent:
+        """Relay this height's proposals and votes (own and others')."""
+        for data in self.node.runner.height_messages():
             if peer is None:
                 self.broadcast(CONSENSUS, data)
             else:
