@@ -17,8 +17,6 @@ from wattchain.errors import DecodeError
 MAX_BYTES_LEN = 1 << 20
 MAX_ARRAY_LEN = 1 << 16
 
-_packer_options = {"use_bin_type": True, "strict_types": False}
-
 
 def encode(value: Any) -> bytes:
     """Encode ``value`` canonically; raise DecodeError for unsupported types."""

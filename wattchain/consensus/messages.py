@@ -15,7 +15,7 @@ from wattchain import codec
 from wattchain.crypto import ADDRESS_LEN, recover_signer, sign_bytes
 from wattchain.errors import DecodeError, SignatureError, WattchainError
 from wattchain.hashing import HASH_LEN, sha256
-from wattchain.types import VOTE_PRECOMMIT, VOTE_PREVOTE, Vote
+from wattchain.types import Vote
 
 PROPOSAL_DOMAIN = b"wattchain/proposal/v1"
 NIL = b""  # the block id of a nil vote
@@ -128,7 +128,3 @@ def proposal_signer(proposal: Proposal, chain_id: str) -> bytes:
         return recover_signer(proposal.signature, proposal.sign_digest(chain_id))
     except SignatureError as exc:
         raise InvalidMessage(f"bad proposal signature: {exc.message}") from None
-
-
-def is_vote_type(value: int) -> bool:
-    return value in (VOTE_PREVOTE, VOTE_PRECOMMIT)

@@ -189,11 +189,3 @@ class Chain:
 
     def validator_json(self) -> list[dict[str, object]]:
         return [v.to_json() for v in self.validators]
-
-    def describe_tip(self) -> dict[str, object]:
-        return {
-            "height": self.tip.height,
-            "block_hash": self.tip.block_hash.hex(),
-            "app_hash": self.tip.app_hash.hex(),
-            "time_ms": self.tip.time_ms,
-        }

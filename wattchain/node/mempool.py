@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from wattchain.errors import WattchainError
 from wattchain.types import SignedTx
 from wattchain.vm.errors import BadNonce, InsufficientFunds, TxError
 from wattchain.vm.execution import VM, BlockInfo
@@ -147,7 +146,3 @@ class Mempool:
             if until and until < next_height:
                 stale.append(tx_id)
         self.remove(stale)
-
-
-def describe_error(error: WattchainError) -> dict[str, object]:
-    return {"code": error.code, "codespace": error.codespace, "log": error.message}

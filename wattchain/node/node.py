@@ -27,6 +27,7 @@ from wattchain.node.mempool import MempoolLimits
 from wattchain.node.metrics import NodeMetrics
 from wattchain.node.network import NetworkService
 from wattchain.node.p2p.transport import CONSENSUS, Transport
+from wattchain.node.rpc_views import result_json
 from wattchain.node.sign_guard import FileSignGuard
 from wattchain.node.wal import FileWAL
 from wattchain.types import Commit, SignedTx
@@ -114,8 +115,9 @@ class Node:
         mine = sum(v.power for v in validators if v.address == self.validator_key.address)
         if mine * 3 <= total * 2:
             raise ConfigError(
-                "this release produces blocks with a single validator: the validator key in "
-                f"{self.home.validator_key_file} must hold more than 2/3 of the voting power"
+                "without a network ([p2p] enabled = false) the node decides alone: the "
+                f"validator key in {self.home.validator_key_file} must hold more than 2/3 "
+                "of the voting power (enable [p2p] to join other validators)"
             )
 
     # -- transactions -----------------------------------------------------------
@@ -253,8 +255,6 @@ class Node:
             self.runner.wal.close()
             self.chain.close()
 
-    def status(self) -> dict[str, Any]:
-        return {"moniker": self.config.moniker, **self.chain.describe_tip()}
 
 
 def timeout_config(settings: ConsensusConfig) -> TimeoutConfig:
@@ -266,11 +266,6 @@ def timeout_config(settings: ConsensusConfig) -> TimeoutConfig:
 def tx_event_data(tx_id: bytes, height: int, index: int, result: TxResult) -> dict[str, Any]:
     return {"hash": tx_id.hex(), "height": height, "index": index,
             "result": result_json(result)}
-
-
-def result_json(result: TxResult) -> dict[str, Any]:
-    return {"code": result.code, "codespace": result.codespace, "log": result.log,
-            "fee": result.fee, "events": [e.to_json() for e in result.events]}
 
 
 async def run_until_signal(node: Node) -> None:

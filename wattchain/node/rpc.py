@@ -32,7 +32,6 @@ from wattchain.node.rpc_errors import (
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     RATE_LIMITED,
-    SERVER_ERROR,
     TOO_LARGE,
     RpcError,
 )
@@ -281,6 +280,3 @@ async def serve_rpc(node: Node, *, task_status: trio.TaskStatus[list[str]]
     config.keep_alive_timeout = 75
     config.websocket_max_message_size = settings.max_body_bytes
     await serve(build_app(node), config, task_status=task_status)  # type: ignore[arg-type]
-
-
-__all__ = ["JsonRpcServer", "build_app", "serve_rpc", "SERVER_ERROR"]
