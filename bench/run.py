@@ -237,11 +237,34 @@ def bench_testnet(quick: bool) -> dict[str, Any]:
     return figures
 
 
+def bench_clearing(quick: bool) -> dict[str, Any]:
+    """The uniform-price double auction on random books of 1k, 10k and 100k orders."""
+    import random
+
+    from wattchain.modules.trading.clearing import Order, clear
+
+    figures: dict[str, Any] = {}
+    for size in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000]):
+        rng = random.Random(size)
+        half = size // 2
+        bids = [Order(i, rng.randint(50_000, 150_000), rng.randint(100, 5_000))
+                for i in range(half)]
+        offers = [Order(half + i, rng.randint(40_000, 140_000), rng.randint(100, 5_000))
+                  for i in range(size - half)]
+        started = time.perf_counter()
+        clear(bids, offers)
+        elapsed = time.perf_counter() - started
+        figures[f"orders_{size}_seconds"] = round(elapsed, 4)
+        figures[f"orders_{size}_cleared_per_s"] = size / elapsed
+    return figures
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "verify": lambda quick: bench_verify(2_000 if quick else 50_000),
     "vm": lambda quick: bench_vm(2_000 if quick else 50_000),
     "rpc": lambda quick: bench_rpc(1_000 if quick else 20_000),
     "testnet": bench_testnet,
+    "clearing": bench_clearing,
 }
 
 
@@ -255,7 +278,10 @@ def report(results: dict[str, dict[str, Any]]) -> Table:
             ratio = ""
             if ceiling and name.endswith("per_s"):
                 ratio = f"{value / ceiling:.2f}"
-            shown = f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
+            if isinstance(value, float) and value < 10:
+                shown = f"{value:.3f}"
+            else:
+                shown = f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
             table.add_row(section, name, shown, ratio)
     return table
 

@@ -1,0 +1,1 @@
+"""Peer-to-peer trading. So far: the uniform-price clearing function."""
