@@ -132,12 +132,20 @@ class NetworkService:
         async for item in receive:
             if isinstance(item, PeerEvent):
                 self._on_peer(item)
-                continue
-            try:
-                self._on_frame(item)
-            except (WattchainError, InvalidBlock, ValueError, KeyError) as exc:
-                self.penalize(item.peer, str(exc))
+            else:
+                self._on_frame_safely(item)
             await trio.lowlevel.checkpoint()
+
+    def _on_frame_safely(self, frame: Frame) -> None:
+        """Handle a frame; whatever is wrong with it costs the sender score,
+        never the node (an unexpected error is logged with its traceback)."""
+        try:
+            self._on_frame(frame)
+        except (WattchainError, InvalidBlock, ValueError, KeyError) as exc:
+            self.penalize(frame.peer, str(exc))
+        except Exception as exc:  # a bug here must not take the node down
+            log.exception("error handling a frame from %s", frame.peer[:16])
+            self.penalize(frame.peer, f"unexpected {type(exc).__name__}")
 
     def _on_peer(self, event: PeerEvent) -> None:
         if event.connected:
