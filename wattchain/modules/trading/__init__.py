@@ -1,1 +1,65 @@
-"""Peer-to-peer trading. So far: the uniform-price clearing function."""
+"""Peer-to-peer trading: order books per (zone, delivery interval), escrow,
+uniform-price clearing at gate closure, and the record of every trade.
+
+Settlement against metered delivery, certificates, continuous matching,
+cross-zone trades and oracle-driven price bands come next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from wattchain.modules.trading import genesis, invariants
+from wattchain.modules.trading.gate import GateClosure
+from wattchain.modules.trading.handlers import TradingHandlers
+from wattchain.modules.trading.keeper import TradingKeeper
+from wattchain.modules.trading.queries import TradingQueries
+from wattchain.modules.trading.types import ESCROW_ACCOUNT, Bank, Registry
+from wattchain.vm.interface import Context, Handler, Query
+from wattchain.vm.state import Overlay, StateReader
+
+
+class Ledger(Bank, Protocol):
+    def get_balance(self, state: StateReader, address: bytes) -> int: ...
+
+
+class TradingModule:
+    name = "trading"
+
+    def __init__(self, bank: Ledger, registry: Registry) -> None:
+        self.keeper = TradingKeeper()
+        self.bank = bank
+        handlers = TradingHandlers(self.keeper, bank, registry)
+        queries = TradingQueries(self.keeper)
+        self.gate = GateClosure(self.keeper, bank, registry)
+        self.handlers: Mapping[str, Handler] = {
+            "place_order": handlers.place_order,
+            "cancel_order": handlers.cancel_order,
+            "reduce_order": handlers.reduce_order,
+            "set_grid_fee": handlers.set_grid_fee,
+            "set_price_band": handlers.set_price_band,
+        }
+        self.queries: Mapping[str, Query] = {
+            "params": queries.params,
+            "order": queries.order,
+            "book": queries.book,
+            "orders": queries.orders,
+            "clearing": queries.clearing,
+            "clearings": queries.clearings,
+            "trades": queries.trades,
+        }
+
+    def init_genesis(self, state: Overlay, section: Mapping[str, Any]) -> None:
+        genesis.init_genesis(self.keeper, state, section)
+
+    def export_genesis(self, state: StateReader) -> dict[str, Any]:
+        return genesis.export_genesis(self.keeper, state)
+
+    def end_block(self, ctx: Context) -> None:
+        self.gate.close_due_books(ctx)
+
+    def check_invariants(self, state: StateReader) -> list[str]:
+        balance = self.bank.get_balance(state, ESCROW_ACCOUNT)
+        return (invariants.check_escrow(self.keeper, state, balance)
+                + invariants.check_capacity(self.keeper, state))

@@ -1,0 +1,151 @@
+"""Gate closure: at end_block, every book whose gate has closed is cleared.
+
+A book clears in three passes, in this published order:
+
+1. *Bilateral*: a bid naming a counterparty matches, in order id order, the
+   offers of that counterparty (which, if they name a counterparty, must name
+   the buyer) whose price is not above the bid, at the floor of the midpoint
+   of the two prices. Orders naming a counterparty trade in no other pass.
+2. *Renewable*: renewable-only bids clear in a uniform-price auction
+   (``clearing.clear``) against offers backed by an asset that is renewable
+   and certified for the interval.
+3. *Open*: all other bids clear against every offer with energy left.
+
+Each fill becomes a trade. The buyer's cost (energy x price) and
+grid fee (energy x the fee fixed when the bid was placed) stay in escrow as
+the trade's obligation until settlement against metered delivery (amounts
+round down to the micro-unit, so they never exceed the escrow); the rest
+of its escrow is refunded. A seller's capacity stays reserved for what it
+sold and is released for the rest. Expired orders are released first.
+"""
+
+from __future__ import annotations
+
+from wattchain.modules.trading import keys
+from wattchain.modules.trading.clearing import Fill, clear
+from wattchain.modules.trading.clearing import Order as AuctionOrder
+from wattchain.modules.trading.keeper import TradingKeeper
+from wattchain.modules.trading.types import (
+    BUY,
+    CLOSED,
+    ESCROW_ACCOUNT,
+    EXPIRED,
+    FILLED,
+    SELL,
+    Bank,
+    Order,
+    Registry,
+    Trade,
+    payment_for,
+)
+from wattchain.vm.interface import Context
+
+
+class GateClosure:
+    def __init__(self, keeper: TradingKeeper, bank: Bank, registry: Registry) -> None:
+        self.keeper = keeper
+        self.bank = bank
+        self.registry = registry
+
+    def close_due_books(self, ctx: Context) -> None:
+        for gate_key, zone, interval_start in self.keeper.due_books(ctx.state, ctx.time_ms):
+            self.clear_book(ctx, zone, interval_start)
+            ctx.state.delete(gate_key)
+
+    def clear_book(self, ctx: Context, zone: str, interval_start: int) -> None:
+        bids = self._live(ctx, self.keeper.book_orders(ctx.state, zone, interval_start, BUY))
+        offers = self._live(ctx, self.keeper.book_orders(ctx.state, zone, interval_start, SELL))
+        trades: list[Trade] = []
+        trades += self._bilateral(ctx, bids, offers)
+        renewable_ids = {o.order_id for o in offers if not o.counterparty
+                         and self.registry.is_renewable(ctx.state, o.asset_id, interval_start)}
+        renewable_price = self._auction(
+            ctx, [b for b in bids if b.renewable_only and not b.counterparty],
+            [o for o in offers if o.order_id in renewable_ids], trades)
+        open_price = self._auction(
+            ctx, [b for b in bids if not b.renewable_only and not b.counterparty],
+            [o for o in offers if not o.counterparty], trades)
+        for order in bids + offers:
+            self._close(ctx, order)
+        volume = sum(t.energy_wh for t in trades)
+        self.keeper.save_clearing(ctx.state, zone, interval_start, [
+            zone, interval_start, -1 if open_price is None else open_price,
+            -1 if renewable_price is None else renewable_price, volume, len(trades),
+            ctx.height, ctx.time_ms])
+        ctx.emit("clearing", {"zone": zone, "interval": interval_start,
+                              "price": "" if open_price is None else open_price,
+                              "renewable_price": "" if renewable_price is None
+                              else renewable_price,
+                              "volume_wh": volume, "trades": len(trades)})
+
+    def _live(self, ctx: Context, orders: list[Order]) -> list[Order]:
+        """Expire orders whose expiry passed; return the rest, by order id."""
+        live = []
+        for order in sorted(orders, key=lambda o: o.order_id):
+            if order.expiry_ms and order.expiry_ms <= ctx.time_ms:
+                self._release_rest(ctx, order)
+                order.status = EXPIRED
+                self.keeper.save_order(ctx.state, order)
+                ctx.emit("order_expired", {"order_id": order.order_id})
+            else:
+                live.append(order)
+        return live
+
+    def _bilateral(self, ctx: Context, bids: list[Order], offers: list[Order]) -> list[Trade]:
+        trades: list[Trade] = []
+        for bid in (b for b in bids if b.counterparty):
+            for offer in offers:
+                if bid.remaining_wh == 0:
+                    break
+                if (offer.owner != bid.counterparty or offer.remaining_wh == 0
+                        or offer.counterparty not in (b"", bid.owner) or offer.price > bid.price):
+                    continue
+                quantity = min(bid.remaining_wh, offer.remaining_wh)
+                price = (bid.price + offer.price) // 2
+                trades.append(self._trade(ctx, bid, offer, quantity, price))
+        return trades
+
+    def _auction(self, ctx: Context, bids: list[Order], offers: list[Order],
+                 trades: list[Trade]) -> int | None:
+        bids = [b for b in bids if b.remaining_wh]
+        offers = [o for o in offers if o.remaining_wh]
+        result = clear([AuctionOrder(b.order_id, b.price, b.remaining_wh) for b in bids],
+                       [AuctionOrder(o.order_id, o.price, o.remaining_wh) for o in offers])
+        by_id = {o.order_id: o for o in bids + offers}
+        for fill in result.fills:
+            trades.append(self._apply_fill(ctx, by_id, fill))
+        return result.price
+
+    def _apply_fill(self, ctx: Context, by_id: dict[int, Order], fill: Fill) -> Trade:
+        return self._trade(ctx, by_id[fill.bid_id], by_id[fill.offer_id], fill.quantity,
+                           fill.price)
+
+    def _trade(self, ctx: Context, bid: Order, offer: Order, quantity: int,
+               price: int) -> Trade:
+        cost, fee = payment_for(quantity, price), payment_for(quantity, bid.grid_fee)
+        bid.remaining_wh -= quantity
+        bid.escrow -= cost + fee  # now the trade's obligation, still in escrow
+        offer.remaining_wh -= quantity
+        trade = Trade(self.keeper.next_id(ctx.state, keys.NEXT_TRADE_KEY), bid.zone,
+                      bid.interval_start, bid.order_id, offer.order_id, bid.owner, offer.owner,
+                      offer.asset_id, quantity, price, cost, fee)
+        self.keeper.save_trade(ctx.state, trade)
+        ctx.emit("trade", {"trade_id": trade.trade_id, "zone": trade.zone,
+                           "interval": trade.interval_start, "buyer": trade.buyer,
+                           "seller": trade.seller, "energy_wh": quantity, "price": price})
+        return trade
+
+    def _close(self, ctx: Context, order: Order) -> None:
+        """After clearing: refund unused escrow, release unsold capacity."""
+        self._release_rest(ctx, order)
+        order.status = FILLED if order.remaining_wh == 0 else CLOSED
+        self.keeper.save_order(ctx.state, order)
+
+    def _release_rest(self, ctx: Context, order: Order) -> None:
+        if order.side == BUY:
+            if order.escrow:
+                self.bank.transfer(ctx.state, ESCROW_ACCOUNT, order.owner, order.escrow)
+                order.escrow = 0
+        elif order.remaining_wh:
+            self.keeper.add_sold(ctx.state, order.asset_id, order.interval_start,
+                                 -order.remaining_wh)

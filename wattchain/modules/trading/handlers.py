@@ -1,0 +1,183 @@
+"""Transaction handlers of the trading module.
+
+* ``place_order [side, zone, interval_start, energy_wh, price, expiry_ms,
+  renewable_only, counterparty, asset_id]``: a limit order for one book.
+  A buy locks its maximum cost (energy x price + the zone's grid fee) in
+  escrow. A sell names an active asset of the seller in that zone whose
+  capacity over the interval covers all its open sells for the interval.
+* ``cancel_order [order_id]`` and ``reduce_order [order_id, energy_wh]``:
+  before the gate closes; escrow and capacity are released.
+* ``set_grid_fee [zone, fee_per_kwh]`` and ``set_price_band [zone, floor,
+  ceiling]``: by the zone's DSO.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wattchain.modules.trading import keys
+from wattchain.modules.trading.errors import (
+    GateClosed,
+    InvalidOrderArgs,
+    NoCapacity,
+    NotDso,
+    NotOwner,
+    OrderNotOpen,
+    OutsidePriceBand,
+    TooManyOrders,
+    UnknownOrder,
+)
+from wattchain.modules.trading.keeper import TradingKeeper
+from wattchain.modules.trading.types import (
+    BUY,
+    CANCELLED,
+    ESCROW_ACCOUNT,
+    MS_PER_HOUR,
+    OPEN,
+    SELL,
+    SIDES,
+    Bank,
+    Order,
+    Registry,
+    cost_of,
+)
+from wattchain.vm.interface import Context, arg_amount, arg_text, expect_args
+
+USAGE = ("side (buy|sell), zone, interval_start_ms, energy_wh, price_per_kwh, expiry_ms, "
+         "renewable_only (0|1), counterparty (address or empty bytes), asset_id")
+
+
+class TradingHandlers:
+    def __init__(self, keeper: TradingKeeper, bank: Bank, registry: Registry) -> None:
+        self.keeper = keeper
+        self.bank = bank
+        self.registry = registry
+
+    def place_order(self, ctx: Context, args: list[Any]) -> None:
+        order = self._parse_order(ctx, expect_args(args, 9, USAGE))
+        state, keeper = ctx.state, self.keeper
+        params = keeper.params(state)
+        if keeper.open_orders_of(state, ctx.sender) >= params.max_open_orders:
+            raise TooManyOrders(f"at most {params.max_open_orders} open orders per account")
+        closure = order.interval_start - params.gate_closure_ms
+        if ctx.time_ms >= closure:
+            raise GateClosed(f"the book for interval {order.interval_start} closed at {closure}")
+        band = keeper.price_band(state, order.zone)
+        if band is not None and not band[0] <= order.price <= band[1]:
+            raise OutsidePriceBand(f"price must be within {band[0]}..{band[1]} in this zone")
+        if order.side == BUY:
+            order.grid_fee = keeper.grid_fee(state, order.zone)
+            order.escrow = cost_of(order.energy_wh, order.price + order.grid_fee)
+            self.bank.transfer(state, ctx.sender, ESCROW_ACCOUNT, order.escrow)
+        else:
+            self._reserve_capacity(ctx, order)
+        order.order_id = keeper.next_id(state, keys.NEXT_ORDER_KEY)
+        keeper.save_order(state, order)
+        keeper.schedule_book(state, closure, order.zone, order.interval_start)
+        ctx.emit("order_placed", {"order_id": order.order_id, "owner": ctx.sender,
+                                  "side": "buy" if order.side == BUY else "sell",
+                                  "zone": order.zone, "interval": order.interval_start,
+                                  "energy_wh": order.energy_wh, "price": order.price})
+
+    def _parse_order(self, ctx: Context, args: list[Any]) -> Order:
+        side_raw, zone_raw, interval_raw, energy_raw, price_raw, expiry_raw, renewable_raw, \
+            counterparty_raw, asset_raw = args
+        if side_raw not in SIDES:
+            raise InvalidOrderArgs("side must be \"buy\" or \"sell\"")
+        zone = arg_text(zone_raw, "zone")
+        interval_start = arg_amount(interval_raw, "interval start")
+        if interval_start % ctx.params.interval_ms:
+            raise InvalidOrderArgs(f"interval start must be a multiple of {ctx.params.interval_ms}")
+        energy = arg_amount(energy_raw, "energy")
+        if energy > self.keeper.params(ctx.state).max_order_wh:
+            raise InvalidOrderArgs("energy is above the maximum order size")
+        if renewable_raw not in (0, 1) or type(renewable_raw) is not int:
+            raise InvalidOrderArgs("renewable_only must be 0 or 1")
+        if type(counterparty_raw) is not bytes or len(counterparty_raw) not in (0, 20):
+            raise InvalidOrderArgs("counterparty must be a 20-byte address or empty bytes")
+        return Order(0, ctx.sender, SIDES[side_raw], zone, interval_start, energy, energy,
+                     arg_amount(price_raw, "price", allow_zero=True),
+                     arg_amount(expiry_raw, "expiry", allow_zero=True), bool(renewable_raw),
+                     counterparty_raw, arg_amount(asset_raw, "asset id", allow_zero=True), 0,
+                     OPEN, ctx.time_ms)
+
+    def _reserve_capacity(self, ctx: Context, order: Order) -> None:
+        state, registry = ctx.state, self.registry
+        if order.asset_id not in registry.assets_of(state, ctx.sender):
+            raise NoCapacity("a sell order must name an asset you own")
+        if registry.zone_of(state, order.asset_id) != order.zone:
+            raise NoCapacity("the asset is not connected in this zone")
+        capacity_w = registry.active_capacity(state, order.asset_id, order.interval_start)
+        deliverable = capacity_w * ctx.params.interval_ms // MS_PER_HOUR
+        sold = self.keeper.sold(state, order.asset_id, order.interval_start)
+        if sold + order.energy_wh > deliverable:
+            raise NoCapacity(f"the asset can deliver {deliverable} Wh in the interval; "
+                             f"{sold} Wh are already offered")
+        self.keeper.add_sold(state, order.asset_id, order.interval_start, order.energy_wh)
+
+    def cancel_order(self, ctx: Context, args: list[Any]) -> None:
+        (order_id,) = expect_args(args, 1, "order_id")
+        order = self._own_open_order(ctx, order_id)
+        self._release(ctx, order, order.remaining_wh)
+        order.status = CANCELLED
+        self.keeper.save_order(ctx.state, order)
+        ctx.emit("order_cancelled", {"order_id": order.order_id, "owner": ctx.sender})
+
+    def reduce_order(self, ctx: Context, args: list[Any]) -> None:
+        order_id, energy_raw = expect_args(args, 2, "order_id, new energy_wh")
+        order = self._own_open_order(ctx, order_id)
+        energy = arg_amount(energy_raw, "energy")
+        if energy >= order.remaining_wh:
+            raise InvalidOrderArgs("reduce_order only lowers the energy of an order")
+        self._release(ctx, order, order.remaining_wh - energy)
+        order.remaining_wh = order.energy_wh = energy
+        self.keeper.save_order(ctx.state, order)
+        ctx.emit("order_reduced", {"order_id": order.order_id, "energy_wh": energy})
+
+    def _own_open_order(self, ctx: Context, order_id: Any) -> Order:
+        order = self.keeper.get_order(ctx.state, arg_amount(order_id, "order id"))
+        if order is None:
+            raise UnknownOrder(f"no order {order_id}")
+        if order.owner != ctx.sender:
+            raise NotOwner("only the owner may change an order")
+        if order.status != OPEN:
+            raise OrderNotOpen("the order is no longer open")
+        closure = order.interval_start - self.keeper.params(ctx.state).gate_closure_ms
+        if ctx.time_ms >= closure:
+            raise GateClosed("the book has closed")
+        return order
+
+    def _release(self, ctx: Context, order: Order, energy_wh: int) -> None:
+        """Give back the escrow or capacity that ``energy_wh`` of the order held."""
+        if order.side == SELL:
+            self.keeper.add_sold(ctx.state, order.asset_id, order.interval_start, -energy_wh)
+            return
+        keep = cost_of(order.remaining_wh - energy_wh, order.price + order.grid_fee)
+        refund = order.escrow - keep
+        if refund:
+            self.bank.transfer(ctx.state, ESCROW_ACCOUNT, order.owner, refund)
+        order.escrow = keep
+
+    def set_grid_fee(self, ctx: Context, args: list[Any]) -> None:
+        zone_raw, fee_raw = expect_args(args, 2, "zone, fee per kWh")
+        zone = self._operated_zone(ctx, zone_raw)
+        fee = arg_amount(fee_raw, "fee", allow_zero=True)
+        self.keeper.set_grid_fee(ctx.state, zone, fee)
+        ctx.emit("grid_fee", {"zone": zone, "fee_per_kwh": fee})
+
+    def set_price_band(self, ctx: Context, args: list[Any]) -> None:
+        zone_raw, floor_raw, ceiling_raw = expect_args(args, 3, "zone, floor, ceiling")
+        zone = self._operated_zone(ctx, zone_raw)
+        floor = arg_amount(floor_raw, "floor", allow_zero=True)
+        ceiling = arg_amount(ceiling_raw, "ceiling")
+        if floor > ceiling:
+            raise InvalidOrderArgs("the floor must not exceed the ceiling")
+        self.keeper.set_price_band(ctx.state, zone, floor, ceiling)
+        ctx.emit("price_band", {"zone": zone, "floor": floor, "ceiling": ceiling})
+
+    def _operated_zone(self, ctx: Context, zone_raw: Any) -> str:
+        zone = arg_text(zone_raw, "zone")
+        info = self.registry.get_zone(ctx.state, zone)
+        if info is None or info.operator != ctx.sender:
+            raise NotDso("only the DSO that operates the zone may set this")
+        return zone

@@ -1,0 +1,140 @@
+"""State reads and writes of the trading module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from msgpack import packb, unpackb
+
+from wattchain import codec
+from wattchain.modules.trading import keys
+from wattchain.modules.trading.types import OPEN, Order, Params, Trade
+from wattchain.vm.state import Overlay, StateReader
+
+
+def _int(state: StateReader, key: bytes, default: int = 0) -> int:
+    raw = state.get(key)
+    return default if raw is None else int(unpackb(raw))
+
+
+class TradingKeeper:
+    # -- params, fees, bands ---------------------------------------------------------
+
+    def params(self, state: StateReader) -> Params:
+        raw = state.get(keys.PARAMS_KEY)
+        return Params() if raw is None else Params(*codec.decode(raw))
+
+    def set_params(self, state: Overlay, params: Params) -> None:
+        state.set(keys.PARAMS_KEY, codec.encode(params.to_list()))
+
+    def grid_fee(self, state: StateReader, zone: str) -> int:
+        return _int(state, keys.fee_key(zone))
+
+    def set_grid_fee(self, state: Overlay, zone: str, fee: int) -> None:
+        state.set(keys.fee_key(zone), packb(fee))
+
+    def price_band(self, state: StateReader, zone: str) -> tuple[int, int] | None:
+        raw = state.get(keys.band_key(zone))
+        if raw is None:
+            return None
+        floor, ceiling = codec.decode(raw)
+        return int(floor), int(ceiling)
+
+    def set_price_band(self, state: Overlay, zone: str, floor: int, ceiling: int) -> None:
+        state.set(keys.band_key(zone), codec.encode([floor, ceiling]))
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def next_id(self, state: Overlay, key: bytes) -> int:
+        value = _int(state, key, 1)
+        state.set(key, packb(value + 1))
+        return value
+
+    def get_order(self, state: StateReader, order_id: int) -> Order | None:
+        raw = state.get(keys.order_key(order_id))
+        return None if raw is None else Order.from_list(codec.decode(raw))
+
+    def save_order(self, state: Overlay, order: Order) -> None:
+        """Store ``order``; keep it in its book and gate indexes while it is open."""
+        state.set(keys.order_key(order.order_id), codec.encode(order.to_list()))
+        book = keys.book_key(order.zone, order.interval_start, order.side, order.order_id)
+        if order.status == OPEN:
+            state.set(book, b"")
+            state.set(keys.account_order_key(order.owner, order.order_id), b"")
+        else:
+            state.delete(book)
+
+    def book_orders(self, state: StateReader, zone: str, interval_start: int,
+                    side: int) -> list[Order]:
+        prefix = keys.BOOK_PREFIX + keys.book_id(zone, interval_start) + bytes([side])
+        found = []
+        for key, _ in state.iterate(prefix):
+            order = self.get_order(state, int.from_bytes(key[-8:], "big"))
+            if order is not None:
+                found.append(order)
+        return found
+
+    def orders_of(self, state: StateReader, account: bytes) -> Iterator[Order]:
+        for key, _ in state.iterate(keys.ACCOUNT_PREFIX + account):
+            order = self.get_order(state, int.from_bytes(key[-8:], "big"))
+            if order is not None:
+                yield order
+
+    def open_orders_of(self, state: StateReader, account: bytes) -> int:
+        return sum(1 for order in self.orders_of(state, account) if order.status == OPEN)
+
+    # -- capacity sold per asset and interval -------------------------------------------
+
+    def sold(self, state: StateReader, asset_id: int, interval_start: int) -> int:
+        return _int(state, keys.sold_key(asset_id, interval_start))
+
+    def add_sold(self, state: Overlay, asset_id: int, interval_start: int, delta: int) -> None:
+        total = self.sold(state, asset_id, interval_start) + delta
+        key = keys.sold_key(asset_id, interval_start)
+        if total:
+            state.set(key, packb(total))
+        else:
+            state.delete(key)
+
+    # -- gate closure ----------------------------------------------------------------------
+
+    def schedule_book(self, state: Overlay, closure_ms: int, zone: str,
+                      interval_start: int) -> None:
+        state.set(keys.gate_key(closure_ms, zone, interval_start), b"")
+
+    def due_books(self, state: StateReader, now_ms: int) -> list[tuple[bytes, str, int]]:
+        """(gate key, zone, interval start) of every book whose gate has closed."""
+        due = []
+        start = len(keys.GATE_PREFIX)
+        for key, _ in state.iterate(keys.GATE_PREFIX):
+            if int.from_bytes(key[start:start + 8], "big") > now_ms:
+                break
+            zone, _, interval = key[start + 8:].partition(b"\0")
+            due.append((key, zone.decode(), int.from_bytes(interval, "big")))
+        return due
+
+    # -- clearings and trades -------------------------------------------------------------
+
+    def save_clearing(self, state: Overlay, zone: str, interval_start: int,
+                      record: list[Any]) -> None:
+        state.set(keys.clearing_key(zone, interval_start), codec.encode(record))
+
+    def get_clearing(self, state: StateReader, zone: str, interval_start: int) -> list[Any] | None:
+        raw = state.get(keys.clearing_key(zone, interval_start))
+        return None if raw is None else list(codec.decode(raw))
+
+    def iterate_clearings(self, state: StateReader, zone: str) -> Iterator[list[Any]]:
+        for _, raw in state.iterate(keys.CLEARING_PREFIX + zone.encode() + b"\0"):
+            yield list(codec.decode(raw))
+
+    def save_trade(self, state: Overlay, trade: Trade) -> None:
+        state.set(keys.trade_key(trade.trade_id), codec.encode(trade.to_list()))
+
+    def iterate_trades(self, state: StateReader) -> Iterator[Trade]:
+        for _, raw in state.iterate(keys.TRADE_PREFIX):
+            yield Trade.from_list(codec.decode(raw))
+
+    def iterate_orders(self, state: StateReader) -> Iterator[Order]:
+        for _, raw in state.iterate(keys.ORDER_PREFIX):
+            yield Order.from_list(codec.decode(raw))

@@ -1,0 +1,122 @@
+"""Read-only queries of the trading module (abci_query paths ``trading/...``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from wattchain.crypto import format_address, parse_address
+from wattchain.modules.trading.errors import TradingRecordNotFound as NotFound
+from wattchain.modules.trading.keeper import TradingKeeper
+from wattchain.modules.trading.types import BUY, SELL, STATUS_NAMES, Order, Trade
+from wattchain.vm.errors import InvalidQuery
+from wattchain.vm.state import StateReader
+
+MAX_RESULTS = 1_000
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    return {"order_id": order.order_id, "owner": format_address(order.owner),
+            "side": "buy" if order.side == BUY else "sell", "zone": order.zone,
+            "interval_start": order.interval_start, "energy_wh": order.energy_wh,
+            "remaining_wh": order.remaining_wh, "price": order.price,
+            "expiry_ms": order.expiry_ms, "renewable_only": order.renewable_only,
+            "counterparty": format_address(order.counterparty) if order.counterparty else None,
+            "asset_id": order.asset_id or None, "escrow": order.escrow,
+            "grid_fee": order.grid_fee, "status": STATUS_NAMES[order.status]}
+
+
+def trade_json(trade: Trade) -> dict[str, Any]:
+    return {"trade_id": trade.trade_id, "zone": trade.zone,
+            "interval_start": trade.interval_start, "bid_id": trade.bid_id,
+            "offer_id": trade.offer_id, "buyer": format_address(trade.buyer),
+            "seller": format_address(trade.seller), "asset_id": trade.asset_id,
+            "energy_wh": trade.energy_wh, "price": trade.price, "cost": trade.cost,
+            "grid_fee": trade.grid_fee}
+
+
+def clearing_json(record: list[Any]) -> dict[str, Any]:
+    zone, interval, price, renewable_price, volume, trades, height, time_ms = record
+    return {"zone": zone, "interval_start": interval, "price": None if price < 0 else price,
+            "renewable_price": None if renewable_price < 0 else renewable_price,
+            "volume_wh": volume, "trades": trades, "height": height, "time_ms": time_ms}
+
+
+def _int(data: Mapping[str, Any], name: str) -> int:
+    value = data.get(name)
+    if type(value) is not int or value < 0:
+        raise InvalidQuery(f"data.{name} must be a non-negative integer")
+    return value
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidQuery(f"data.{name} must be a non-empty string")
+    return value
+
+
+def _address(data: Mapping[str, Any], name: str) -> bytes:
+    try:
+        return parse_address(_text(data, name))
+    except ValueError as exc:
+        raise InvalidQuery(str(exc)) from None
+
+
+class TradingQueries:
+    def __init__(self, keeper: TradingKeeper) -> None:
+        self.keeper = keeper
+
+    def params(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        params = self.keeper.params(state)
+        return {"gate_closure_ms": params.gate_closure_ms, "max_order_wh": params.max_order_wh,
+                "max_open_orders": params.max_open_orders}
+
+    def order(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        order = self.keeper.get_order(state, _int(data, "order_id"))
+        if order is None:
+            raise NotFound(f"no order {data['order_id']}")
+        return order_json(order)
+
+    def book(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        zone, interval = _text(data, "zone"), _int(data, "interval_start")
+        bids = self.keeper.book_orders(state, zone, interval, BUY)
+        offers = self.keeper.book_orders(state, zone, interval, SELL)
+        return {"zone": zone, "interval_start": interval,
+                "grid_fee": self.keeper.grid_fee(state, zone),
+                "bids": [order_json(o) for o in sorted(bids, key=lambda o: (-o.price,
+                                                                             o.order_id))],
+                "offers": [order_json(o) for o in sorted(offers, key=lambda o: (o.price,
+                                                                                 o.order_id))]}
+
+    def orders(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        owner = _address(data, "owner")
+        found = [order_json(o) for o in self.keeper.orders_of(state, owner)]
+        return {"orders": found[-MAX_RESULTS:]}
+
+    def clearing(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        record = self.keeper.get_clearing(state, _text(data, "zone"),
+                                          _int(data, "interval_start"))
+        if record is None:
+            raise NotFound("that book has not cleared (yet)")
+        return clearing_json(record)
+
+    def clearings(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        records = [clearing_json(r) for r in self.keeper.iterate_clearings(
+            state, _text(data, "zone"))]
+        return {"clearings": records[-MAX_RESULTS:]}
+
+    def trades(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        account = _address(data, "account") if "account" in data else None
+        zone = data.get("zone")
+        interval = data.get("interval_start")
+        found = []
+        for trade in self.keeper.iterate_trades(state):
+            if account is not None and account not in (trade.buyer, trade.seller):
+                continue
+            if zone is not None and trade.zone != zone:
+                continue
+            if interval is not None and trade.interval_start != interval:
+                continue
+            found.append(trade_json(trade))
+        return {"trades": found[-MAX_RESULTS:]}

@@ -1,0 +1,133 @@
+"""Orders, trades, clearings and the protocols trading needs from other modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from wattchain.hashing import sha256
+from wattchain.vm.state import Overlay, StateReader
+
+BUY = 0
+SELL = 1
+SIDES = {"buy": BUY, "sell": SELL}
+
+OPEN = 0
+FILLED = 1
+CANCELLED = 2
+EXPIRED = 3
+CLOSED = 4  # the book cleared and the order was not (fully) matched
+STATUS_NAMES = {OPEN: "open", FILLED: "filled", CANCELLED: "cancelled", EXPIRED: "expired",
+                CLOSED: "closed"}
+
+# The module account that holds buyers' escrow; its balance is part of the supply.
+ESCROW_ACCOUNT = sha256(b"wattchain/module/trading/escrow")[:20]
+WH_PER_KWH = 1_000
+MS_PER_HOUR = 3_600_000
+
+
+@dataclass(slots=True)
+class Order:
+    order_id: int
+    owner: bytes
+    side: int
+    zone: str
+    interval_start: int  # ms of block time
+    energy_wh: int
+    remaining_wh: int
+    price: int  # micro-units per kWh
+    expiry_ms: int  # 0: good until gate closure
+    renewable_only: bool
+    counterparty: bytes  # b"": anyone
+    asset_id: int  # sells: the asset that delivers; buys: 0
+    escrow: int  # buys: micro-units still locked for this order
+    status: int
+    placed_ms: int
+    grid_fee: int = 0  # buys: the zone's fee per kWh when placed, the rate it pays
+
+    def to_list(self) -> list[Any]:
+        return [self.order_id, self.owner, self.side, self.zone, self.interval_start,
+                self.energy_wh, self.remaining_wh, self.price, self.expiry_ms,
+                int(self.renewable_only), self.counterparty, self.asset_id, self.escrow,
+                self.status, self.placed_ms, self.grid_fee]
+
+    @classmethod
+    def from_list(cls, value: list[Any]) -> Order:
+        (order_id, owner, side, zone, interval_start, energy, remaining, price, expiry,
+         renewable, counterparty, asset_id, escrow, status, placed, grid_fee) = value
+        return cls(order_id, owner, side, zone, interval_start, energy, remaining, price,
+                   expiry, bool(renewable), counterparty, asset_id, escrow, status, placed,
+                   grid_fee)
+
+
+@dataclass(slots=True)
+class Trade:
+    trade_id: int
+    zone: str
+    interval_start: int
+    bid_id: int
+    offer_id: int
+    buyer: bytes
+    seller: bytes
+    asset_id: int
+    energy_wh: int
+    price: int
+    cost: int  # micro-units the buyer owes for the energy
+    grid_fee: int  # micro-units the buyer owes the zone's DSO
+
+    def to_list(self) -> list[Any]:
+        return [self.trade_id, self.zone, self.interval_start, self.bid_id, self.offer_id,
+                self.buyer, self.seller, self.asset_id, self.energy_wh, self.price, self.cost,
+                self.grid_fee]
+
+    @classmethod
+    def from_list(cls, value: list[Any]) -> Trade:
+        return cls(*value)
+
+
+@dataclass(slots=True)
+class Params:
+    gate_closure_ms: int = 60_000  # books close this long before their interval starts
+    max_order_wh: int = 100_000_000
+    max_open_orders: int = 1_000  # per account
+
+    def to_list(self) -> list[int]:
+        return [self.gate_closure_ms, self.max_order_wh, self.max_open_orders]
+
+
+class Bank(Protocol):
+    def transfer(self, state: Overlay, sender: bytes, recipient: bytes, amount: int) -> None: ...
+
+
+class Registry(Protocol):
+    def active_capacity(self, state: StateReader, asset_id: int, at_ms: int) -> int: ...
+
+    def is_renewable(self, state: StateReader, asset_id: int, at_ms: int) -> bool: ...
+
+    def assets_of(self, state: StateReader, account: bytes) -> list[int]: ...
+
+    def zone_of(self, state: StateReader, asset_id: int) -> str | None: ...
+
+    def get_zone(self, state: StateReader, zone_id: str) -> ZoneInfo | None: ...
+
+
+class ZoneInfo(Protocol):
+    @property
+    def operator(self) -> bytes:
+        """The DSO that operates the zone."""
+        ...
+
+
+class Roles(Protocol):
+    def get_account(self, state: StateReader, address: bytes) -> Any: ...
+
+
+def cost_of(energy_wh: int, price_per_kwh: int) -> int:
+    """The most ``energy_wh`` can cost at ``price_per_kwh``: rounded up (escrow)."""
+    return -(-energy_wh * price_per_kwh // WH_PER_KWH)
+
+
+def payment_for(energy_wh: int, price_per_kwh: int) -> int:
+    """What a trade of ``energy_wh`` at ``price_per_kwh`` pays: rounded down to the
+    micro-unit (published rule), so a bid's trades never exceed its escrow."""
+    return energy_wh * price_per_kwh // WH_PER_KWH
