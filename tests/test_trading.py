@@ -246,3 +246,25 @@ def test_money_is_conserved_through_random_orders_and_clearings() -> None:
         run_until(chain, interval - 60_000)
         assert query(chain, "accounts/supply")["supply"] == supply
     assert query(chain, "trading/clearings", zone="north")["clearings"]
+
+
+def test_continuous_mode_matches_on_arrival_by_price_time_priority() -> None:
+    chain, solar, wind = market()
+    interval = next_interval(chain)
+    assert trade(chain, DSO, "set_market_mode", "north", "continuous").ok
+    assert ask(chain, BOB, wind, interval, 300, 70_000).ok
+    assert ask(chain, ALICE, solar, interval, 300, 60_000).ok  # better price
+    assert ask(chain, BOB, wind, interval, 100, 60_000).ok  # same price, later
+    result = bid(chain, CAROL, interval, 500, 80_000)
+    assert result.ok
+    trades = [e for e in result.events if e.kind == "trade"]
+    fills = [(dict(e.attributes)["seller"], dict(e.attributes)["energy_wh"],
+              dict(e.attributes)["price"]) for e in trades]
+    alice, bob = "0x" + ALICE.address.hex(), "0x" + BOB.address.hex()
+    # at the resting prices: Alice's 60,000 first, then Bob's 60,000, then Bob's 70,000
+    assert fills == [(alice, "300", "60000"), (bob, "100", "60000"), (bob, "100", "70000")]
+    (order,) = query(chain, "trading/orders", owner="0x" + CAROL.address.hex())["orders"]
+    assert order["status"] == "filled" and order["escrow"] == 0
+    run_until(chain, interval - 60_000)  # at the gate, Bob's 200 Wh left simply close
+    bob_orders = query(chain, "trading/orders", owner=bob)["orders"]
+    assert sorted(o["status"] for o in bob_orders) == ["closed", "filled"]

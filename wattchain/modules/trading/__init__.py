@@ -1,8 +1,9 @@
 """Peer-to-peer trading: order books per (zone, delivery interval), escrow,
 uniform-price clearing at gate closure, and the record of every trade.
 
-Settlement against metered delivery, certificates, continuous matching,
-cross-zone trades and oracle-driven price bands come next.
+Zones choose auction (default) or continuous matching. Settlement against
+metered delivery, certificates, cross-zone trades and oracle-driven price
+bands come next.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from wattchain.modules.trading import genesis, invariants
 from wattchain.modules.trading.gate import GateClosure
 from wattchain.modules.trading.handlers import TradingHandlers
 from wattchain.modules.trading.keeper import TradingKeeper
+from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.queries import TradingQueries
 from wattchain.modules.trading.types import ESCROW_ACCOUNT, Bank, Registry
 from wattchain.vm.interface import Context, Handler, Query
@@ -30,15 +32,17 @@ class TradingModule:
     def __init__(self, bank: Ledger, registry: Registry) -> None:
         self.keeper = TradingKeeper()
         self.bank = bank
-        handlers = TradingHandlers(self.keeper, bank, registry)
+        matcher = Matcher(self.keeper, bank, registry)
+        handlers = TradingHandlers(self.keeper, bank, registry, matcher)
         queries = TradingQueries(self.keeper)
-        self.gate = GateClosure(self.keeper, bank, registry)
+        self.gate = GateClosure(self.keeper, matcher, registry)
         self.handlers: Mapping[str, Handler] = {
             "place_order": handlers.place_order,
             "cancel_order": handlers.cancel_order,
             "reduce_order": handlers.reduce_order,
             "set_grid_fee": handlers.set_grid_fee,
             "set_price_band": handlers.set_price_band,
+            "set_market_mode": handlers.set_market_mode,
         }
         self.queries: Mapping[str, Query] = {
             "params": queries.params,

@@ -1,6 +1,8 @@
 """Gate closure: at end_block, every book whose gate has closed is cleared.
 
-A book clears in three passes, in this published order:
+In continuous mode (per zone) orders matched on arrival, so at the gate
+what still rests simply closes. Otherwise a book clears in three passes, in
+this published order:
 
 1. *Bilateral*: a bid naming a counterparty matches, in order id order, the
    offers of that counterparty (which, if they name a counterparty, must name
@@ -21,30 +23,28 @@ sold and is released for the rest. Expired orders are released first.
 
 from __future__ import annotations
 
-from wattchain.modules.trading import keys
 from wattchain.modules.trading.clearing import Fill, clear
 from wattchain.modules.trading.clearing import Order as AuctionOrder
 from wattchain.modules.trading.keeper import TradingKeeper
+from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.types import (
     BUY,
     CLOSED,
-    ESCROW_ACCOUNT,
+    CONTINUOUS,
     EXPIRED,
     FILLED,
     SELL,
-    Bank,
     Order,
     Registry,
     Trade,
-    payment_for,
 )
 from wattchain.vm.interface import Context
 
 
 class GateClosure:
-    def __init__(self, keeper: TradingKeeper, bank: Bank, registry: Registry) -> None:
+    def __init__(self, keeper: TradingKeeper, matcher: Matcher, registry: Registry) -> None:
         self.keeper = keeper
-        self.bank = bank
+        self.matcher = matcher
         self.registry = registry
 
     def close_due_books(self, ctx: Context) -> None:
@@ -56,6 +56,10 @@ class GateClosure:
         bids = self._live(ctx, self.keeper.book_orders(ctx.state, zone, interval_start, BUY))
         offers = self._live(ctx, self.keeper.book_orders(ctx.state, zone, interval_start, SELL))
         trades: list[Trade] = []
+        if self.keeper.mode(ctx.state, zone) == CONTINUOUS:
+            for order in bids + offers:  # matched on arrival: what rests now closes
+                self._close(ctx, order)
+            bids, offers = [], []
         trades += self._bilateral(ctx, bids, offers)
         renewable_ids = {o.order_id for o in offers if not o.counterparty
                          and self.registry.is_renewable(ctx.state, o.asset_id, interval_start)}
@@ -83,7 +87,7 @@ class GateClosure:
         live = []
         for order in sorted(orders, key=lambda o: o.order_id):
             if order.expiry_ms and order.expiry_ms <= ctx.time_ms:
-                self._release_rest(ctx, order)
+                self.matcher.release_rest(ctx, order)
                 order.status = EXPIRED
                 self.keeper.save_order(ctx.state, order)
                 ctx.emit("order_expired", {"order_id": order.order_id})
@@ -122,30 +126,10 @@ class GateClosure:
 
     def _trade(self, ctx: Context, bid: Order, offer: Order, quantity: int,
                price: int) -> Trade:
-        cost, fee = payment_for(quantity, price), payment_for(quantity, bid.grid_fee)
-        bid.remaining_wh -= quantity
-        bid.escrow -= cost + fee  # now the trade's obligation, still in escrow
-        offer.remaining_wh -= quantity
-        trade = Trade(self.keeper.next_id(ctx.state, keys.NEXT_TRADE_KEY), bid.zone,
-                      bid.interval_start, bid.order_id, offer.order_id, bid.owner, offer.owner,
-                      offer.asset_id, quantity, price, cost, fee)
-        self.keeper.save_trade(ctx.state, trade)
-        ctx.emit("trade", {"trade_id": trade.trade_id, "zone": trade.zone,
-                           "interval": trade.interval_start, "buyer": trade.buyer,
-                           "seller": trade.seller, "energy_wh": quantity, "price": price})
-        return trade
+        return self.matcher.record_trade(ctx, bid, offer, quantity, price)
 
     def _close(self, ctx: Context, order: Order) -> None:
         """After clearing: refund unused escrow, release unsold capacity."""
-        self._release_rest(ctx, order)
+        self.matcher.release_rest(ctx, order)
         order.status = FILLED if order.remaining_wh == 0 else CLOSED
         self.keeper.save_order(ctx.state, order)
-
-    def _release_rest(self, ctx: Context, order: Order) -> None:
-        if order.side == BUY:
-            if order.escrow:
-                self.bank.transfer(ctx.state, ESCROW_ACCOUNT, order.owner, order.escrow)
-                order.escrow = 0
-        elif order.remaining_wh:
-            self.keeper.add_sold(ctx.state, order.asset_id, order.interval_start,
-                                 -order.remaining_wh)

@@ -7,8 +7,10 @@
   capacity over the interval covers all its open sells for the interval.
 * ``cancel_order [order_id]`` and ``reduce_order [order_id, energy_wh]``:
   before the gate closes; escrow and capacity are released.
-* ``set_grid_fee [zone, fee_per_kwh]`` and ``set_price_band [zone, floor,
-  ceiling]``: by the zone's DSO.
+* ``set_grid_fee [zone, fee_per_kwh]``, ``set_price_band [zone, floor,
+  ceiling]`` and ``set_market_mode [zone, auction|continuous]``: by the
+  zone's DSO. In continuous mode an incoming order matches resting orders at
+  once (``matching.Matcher.match_incoming``).
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from wattchain.modules.trading.errors import (
     UnknownOrder,
 )
 from wattchain.modules.trading.keeper import TradingKeeper
+from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.types import (
     BUY,
     CANCELLED,
+    CONTINUOUS,
     ESCROW_ACCOUNT,
+    MODES,
     MS_PER_HOUR,
     OPEN,
     SELL,
@@ -48,10 +53,12 @@ USAGE = ("side (buy|sell), zone, interval_start_ms, energy_wh, price_per_kwh, ex
 
 
 class TradingHandlers:
-    def __init__(self, keeper: TradingKeeper, bank: Bank, registry: Registry) -> None:
+    def __init__(self, keeper: TradingKeeper, bank: Bank, registry: Registry,
+                 matcher: Matcher) -> None:
         self.keeper = keeper
         self.bank = bank
         self.registry = registry
+        self.matcher = matcher
 
     def place_order(self, ctx: Context, args: list[Any]) -> None:
         order = self._parse_order(ctx, expect_args(args, 9, USAGE))
@@ -78,6 +85,8 @@ class TradingHandlers:
                                   "side": "buy" if order.side == BUY else "sell",
                                   "zone": order.zone, "interval": order.interval_start,
                                   "energy_wh": order.energy_wh, "price": order.price})
+        if keeper.mode(state, order.zone) == CONTINUOUS:
+            self.matcher.match_incoming(ctx, order)
 
     def _parse_order(self, ctx: Context, args: list[Any]) -> Order:
         side_raw, zone_raw, interval_raw, energy_raw, price_raw, expiry_raw, renewable_raw, \
@@ -174,6 +183,14 @@ class TradingHandlers:
             raise InvalidOrderArgs("the floor must not exceed the ceiling")
         self.keeper.set_price_band(ctx.state, zone, floor, ceiling)
         ctx.emit("price_band", {"zone": zone, "floor": floor, "ceiling": ceiling})
+
+    def set_market_mode(self, ctx: Context, args: list[Any]) -> None:
+        zone_raw, mode_raw = expect_args(args, 2, "zone, mode (auction|continuous)")
+        zone = self._operated_zone(ctx, zone_raw)
+        if mode_raw not in MODES:
+            raise InvalidOrderArgs("mode must be \"auction\" or \"continuous\"")
+        self.keeper.set_mode(ctx.state, zone, MODES[mode_raw])
+        ctx.emit("market_mode", {"zone": zone, "mode": mode_raw})
 
     def _operated_zone(self, ctx: Context, zone_raw: Any) -> str:
         zone = arg_text(zone_raw, "zone")

@@ -44,6 +44,12 @@ class TradingKeeper:
     def set_price_band(self, state: Overlay, zone: str, floor: int, ceiling: int) -> None:
         state.set(keys.band_key(zone), codec.encode([floor, ceiling]))
 
+    def mode(self, state: StateReader, zone: str) -> int:
+        return _int(state, keys.mode_key(zone))
+
+    def set_mode(self, state: Overlay, zone: str, mode: int) -> None:
+        state.set(keys.mode_key(zone), packb(mode))
+
     # -- orders ---------------------------------------------------------------------------
 
     def next_id(self, state: Overlay, key: bytes) -> int:

@@ -17,6 +17,7 @@ ACCOUNT_PREFIX = b"trd/a/"
 FEE_PREFIX = b"trd/fee/"
 BAND_PREFIX = b"trd/band/"
 SOLD_PREFIX = b"trd/sold/"
+MODE_PREFIX = b"trd/mode/"
 
 _U64 = struct.Struct(">Q")
 
@@ -59,6 +60,10 @@ def fee_key(zone: str) -> bytes:
 
 def band_key(zone: str) -> bytes:
     return BAND_PREFIX + zone.encode()
+
+
+def mode_key(zone: str) -> bytes:
+    return MODE_PREFIX + zone.encode()
 
 
 def sold_key(asset_id: int, interval_start: int) -> bytes:

@@ -20,6 +20,10 @@ CLOSED = 4  # the book cleared and the order was not (fully) matched
 STATUS_NAMES = {OPEN: "open", FILLED: "filled", CANCELLED: "cancelled", EXPIRED: "expired",
                 CLOSED: "closed"}
 
+AUCTION = 0  # a uniform-price auction per book at gate closure (the default)
+CONTINUOUS = 1  # an incoming order matches resting ones at once, price-time priority
+MODES = {"auction": AUCTION, "continuous": CONTINUOUS}
+
 # The module account that holds buyers' escrow; its balance is part of the supply.
 ESCROW_ACCOUNT = sha256(b"wattchain/module/trading/escrow")[:20]
 WH_PER_KWH = 1_000
