@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wattchain.modules.accounts import AccountsModule
 from wattchain.modules.chain import ChainModule
+from wattchain.modules.metering import MeteringModule
 from wattchain.modules.registration import RegistrationModule
 from wattchain.vm.execution import VM
 
@@ -13,4 +14,6 @@ def build_vm() -> VM:
     accounts = AccountsModule()
     chain = ChainModule(governance=accounts.keeper)
     registration = RegistrationModule(roles=accounts.keeper)
-    return VM([chain, accounts, registration], ledger=accounts.keeper, evidence_keeper=chain)
+    metering = MeteringModule(roles=accounts.keeper, registry=registration.registry)
+    return VM([chain, accounts, registration, metering], ledger=accounts.keeper,
+              evidence_keeper=chain)
