@@ -5,7 +5,15 @@ from __future__ import annotations
 import typer
 
 from wattchain import __version__
-from wattchain.cli import keys_cmd, node_cmd, query_cmd, registration_cmd, testnet_cmd, tx_cmd
+from wattchain.cli import (
+    keys_cmd,
+    market_cmd,
+    node_cmd,
+    query_cmd,
+    registration_cmd,
+    testnet_cmd,
+    tx_cmd,
+)
 
 app = typer.Typer(
     name="wattchain",
@@ -23,6 +31,7 @@ app.add_typer(registration_cmd.zone_app, name="zone")
 app.add_typer(registration_cmd.producer_app, name="producer")
 app.add_typer(registration_cmd.asset_app, name="asset")
 app.add_typer(registration_cmd.certifier_app, name="certifier")
+app.add_typer(market_cmd.app, name="market")
 app.command("devnet")(node_cmd.devnet)
 
 

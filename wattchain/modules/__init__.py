@@ -1,4 +1,4 @@
-"""Native modules of the chain. ``default_modules`` wires the set a node runs."""
+"""Native modules of the chain. ``build_vm`` wires the set a node runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from wattchain.modules.accounts import AccountsModule
 from wattchain.modules.chain import ChainModule
 from wattchain.modules.metering import MeteringModule
 from wattchain.modules.registration import RegistrationModule
+from wattchain.modules.trading import TradingModule
 from wattchain.vm.execution import VM
 
 
@@ -15,5 +16,6 @@ def build_vm() -> VM:
     chain = ChainModule(governance=accounts.keeper)
     registration = RegistrationModule(roles=accounts.keeper)
     metering = MeteringModule(roles=accounts.keeper, registry=registration.registry)
-    return VM([chain, accounts, registration, metering], ledger=accounts.keeper,
+    trading = TradingModule(bank=accounts.keeper, registry=registration.registry)
+    return VM([chain, accounts, registration, metering, trading], ledger=accounts.keeper,
               evidence_keeper=chain)

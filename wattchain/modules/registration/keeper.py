@@ -222,6 +222,10 @@ class RegistrationKeeper:
     def assets_of(self, state: StateReader, account: bytes) -> list[int]:
         return list(self.asset_ids(state, keys.by_owner_prefix(account)))
 
+    def zone_operator(self, state: StateReader, zone_id: str) -> bytes | None:
+        zone = self.get_zone(state, zone_id)
+        return None if zone is None else zone.operator
+
     def zone_of(self, state: StateReader, asset_id: int) -> str | None:
         asset = self.get_asset(state, asset_id)
         return None if asset is None else asset.zone_id

@@ -194,7 +194,6 @@ class TradingHandlers:
 
     def _operated_zone(self, ctx: Context, zone_raw: Any) -> str:
         zone = arg_text(zone_raw, "zone")
-        info = self.registry.get_zone(ctx.state, zone)
-        if info is None or info.operator != ctx.sender:
+        if self.registry.zone_operator(ctx.state, zone) != ctx.sender:
             raise NotDso("only the DSO that operates the zone may set this")
         return zone

@@ -112,14 +112,7 @@ class Registry(Protocol):
 
     def zone_of(self, state: StateReader, asset_id: int) -> str | None: ...
 
-    def get_zone(self, state: StateReader, zone_id: str) -> ZoneInfo | None: ...
-
-
-class ZoneInfo(Protocol):
-    @property
-    def operator(self) -> bytes:
-        """The DSO that operates the zone."""
-        ...
+    def zone_operator(self, state: StateReader, zone_id: str) -> bytes | None: ...
 
 
 class Roles(Protocol):
