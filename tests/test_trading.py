@@ -2,99 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from chain_helpers import (
-    ALICE,
-    BOB,
-    CAROL,
-    DAVE,
-    Chain,
-    account_entry,
-    make_genesis,  # noqa: I001 (kept apart: shared builder)
-    make_tx,
-    nonce,
-    query,
-    run_block,
-    start_chain,
-)
-from registration_helpers import (
-    DSO,
-    FUNDS,
-    activate,
-    add_asset,
-    certify,
-    registration_accounts,
-    setup_producer,
-    setup_zone,
+from chain_helpers import ALICE, BOB, CAROL, DAVE, query
+from registration_helpers import DSO
+from trading_helpers import (
+    INTERVAL_MS,
+    ask,
+    balance,
+    bid,
+    market,
+    next_interval,
+    run_until,
+    trade,
 )
 
 from wattchain.crypto import PrivateKey
 from wattchain.genesis import build_genesis_state, export_genesis
-from wattchain.modules.accounts import AccountsModule
-from wattchain.modules.chain import ChainModule
-from wattchain.modules.registration import RegistrationModule
-from wattchain.modules.trading import TradingModule
+from wattchain.modules import build_vm
 from wattchain.modules.trading.types import ESCROW_ACCOUNT
-from wattchain.vm.execution import VM, TxResult
 from wattchain.vm.state import MemoryState
-
-INTERVAL_MS = 60_000
-
-
-def trading_vm() -> VM:
-    accounts = AccountsModule()
-    chain = ChainModule(accounts.keeper)
-    registration = RegistrationModule(roles=accounts.keeper)
-    trading = TradingModule(bank=accounts.keeper, registry=registration.registry)
-    return VM([chain, accounts, registration, trading], ledger=accounts.keeper,
-              evidence_keeper=chain)
-
-
-def market() -> tuple[Chain, int, int]:
-    """A zone; Alice with a certified solar asset, Bob with an uncertified one."""
-    genesis = make_genesis(registration_accounts() + [account_entry(DAVE, FUNDS)])
-    chain = start_chain(genesis, trading_vm())
-    setup_zone(chain, hosting_w=500_000)
-    setup_producer(chain, ALICE)
-    setup_producer(chain, BOB, "business")
-    solar = add_asset(chain, ALICE, capacity_w=60_000)  # 1,000 Wh per minute interval
-    wind = add_asset(chain, BOB, asset_type="wind", capacity_w=60_000, serial="SN-W1")
-    activate(chain, solar)
-    activate(chain, wind)
-    assert certify(chain, solar).ok
-    return chain, solar, wind
-
-
-def next_interval(chain: Chain, lead_ms: int = 180_000) -> int:
-    return (chain.time_ms + lead_ms) // INTERVAL_MS * INTERVAL_MS + INTERVAL_MS
-
-
-def trade(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
-    stx = make_tx(signer, nonce(chain, signer), "trading", method, list(args))
-    (result,) = run_block(chain, [stx]).tx_results
-    return result
-
-
-def bid(chain: Chain, who: PrivateKey, interval: int, wh: int, price: int,
-        renewable: int = 0, counterparty: bytes = b"") -> TxResult:
-    return trade(chain, who, "place_order", "buy", "north", interval, wh, price, 0, renewable,
-                 counterparty, 0)
-
-
-def ask(chain: Chain, who: PrivateKey, asset: int, interval: int, wh: int, price: int,
-        counterparty: bytes = b"") -> TxResult:
-    return trade(chain, who, "place_order", "sell", "north", interval, wh, price, 0, 0,
-                 counterparty, asset)
-
-
-def run_until(chain: Chain, time_ms: int) -> None:
-    while chain.time_ms < time_ms:
-        run_block(chain, [])
-
-
-def balance(chain: Chain, who: bytes) -> int:
-    return int(query(chain, "accounts/balance", address="0x" + who.hex())["balance"])
 
 
 def test_book_clears_at_gate_closure_with_escrow_and_refunds() -> None:
@@ -212,7 +137,7 @@ def test_export_import_round_trips_the_market() -> None:
     assert bid(chain, CAROL, interval + INTERVAL_MS, 50, 100_000).ok  # one open order too
     exported = export_genesis(chain.vm, chain.state, "wattchain-test", chain.height,
                               chain.time_ms)
-    writes, _ = build_genesis_state(trading_vm(), exported)
+    writes, _ = build_genesis_state(build_vm(), exported)
     imported = MemoryState()
     imported.apply(dict(writes))
     assert imported.data == chain.state.data

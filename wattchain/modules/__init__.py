@@ -16,6 +16,7 @@ def build_vm() -> VM:
     chain = ChainModule(governance=accounts.keeper)
     registration = RegistrationModule(roles=accounts.keeper)
     metering = MeteringModule(roles=accounts.keeper, registry=registration.registry)
-    trading = TradingModule(bank=accounts.keeper, registry=registration.registry)
+    trading = TradingModule(bank=accounts.keeper, registry=registration.registry,
+                            energy=metering.energy)
     return VM([chain, accounts, registration, metering, trading], ledger=accounts.keeper,
               evidence_keeper=chain)

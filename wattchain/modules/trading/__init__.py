@@ -9,7 +9,7 @@ bands come next.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from wattchain.modules.trading import genesis, invariants
 from wattchain.modules.trading.gate import GateClosure
@@ -17,25 +17,23 @@ from wattchain.modules.trading.handlers import TradingHandlers
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.queries import TradingQueries
-from wattchain.modules.trading.types import ESCROW_ACCOUNT, Bank, Registry
+from wattchain.modules.trading.settlement import Settlement
+from wattchain.modules.trading.types import ESCROW_ACCOUNT, Bank, MeteredEnergy, Registry
 from wattchain.vm.interface import Context, Handler, Query
 from wattchain.vm.state import Overlay, StateReader
-
-
-class Ledger(Bank, Protocol):
-    def get_balance(self, state: StateReader, address: bytes) -> int: ...
 
 
 class TradingModule:
     name = "trading"
 
-    def __init__(self, bank: Ledger, registry: Registry) -> None:
+    def __init__(self, bank: Bank, registry: Registry, energy: MeteredEnergy) -> None:
         self.keeper = TradingKeeper()
         self.bank = bank
         matcher = Matcher(self.keeper, bank, registry)
         handlers = TradingHandlers(self.keeper, bank, registry, matcher)
         queries = TradingQueries(self.keeper)
         self.gate = GateClosure(self.keeper, matcher, registry)
+        self.settlement = Settlement(self.keeper, bank, registry, energy)
         self.handlers: Mapping[str, Handler] = {
             "place_order": handlers.place_order,
             "cancel_order": handlers.cancel_order,
@@ -43,6 +41,9 @@ class TradingModule:
             "set_grid_fee": handlers.set_grid_fee,
             "set_price_band": handlers.set_price_band,
             "set_market_mode": handlers.set_market_mode,
+            "set_imbalance_price": handlers.set_imbalance_price,
+            "transfer_certificate": handlers.transfer_certificate,
+            "retire_certificate": handlers.retire_certificate,
         }
         self.queries: Mapping[str, Query] = {
             "params": queries.params,
@@ -52,6 +53,7 @@ class TradingModule:
             "clearing": queries.clearing,
             "clearings": queries.clearings,
             "trades": queries.trades,
+            "certificates": queries.certificates,
         }
 
     def init_genesis(self, state: Overlay, section: Mapping[str, Any]) -> None:
@@ -62,6 +64,7 @@ class TradingModule:
 
     def end_block(self, ctx: Context) -> None:
         self.gate.close_due_books(ctx)
+        self.settlement.settle_due(ctx)
 
     def check_invariants(self, state: StateReader) -> list[str]:
         balance = self.bank.get_balance(state, ESCROW_ACCOUNT)

@@ -46,6 +46,10 @@ class TooManyOrders(TradingError):
     code = 109
 
 
+class CertificateError(TradingError):
+    code = 110
+
+
 class TradingRecordNotFound(QueryError):
     """A query for an order or clearing that does not exist."""
 

@@ -8,6 +8,7 @@ as they are, so export -> import reproduces the state exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from wattchain.modules.trading import keys
@@ -30,11 +31,8 @@ def init_genesis(keeper: TradingKeeper, state: Overlay, section: Mapping[str, An
 
 
 def export_genesis(keeper: TradingKeeper, state: StateReader) -> dict[str, Any]:
-    params = keeper.params(state)
     return {
-        "params": {"gate_closure_ms": params.gate_closure_ms,
-                   "max_order_wh": params.max_order_wh,
-                   "max_open_orders": params.max_open_orders},
+        "params": asdict(keeper.params(state)),
         "records": [[key.hex(), value.hex()] for key, value in state.iterate(keys.PREFIX)
                     if key != keys.PARAMS_KEY],
     }

@@ -19,6 +19,7 @@ from typing import Any
 
 from wattchain.modules.trading import keys
 from wattchain.modules.trading.errors import (
+    CertificateError,
     GateClosed,
     InvalidOrderArgs,
     NoCapacity,
@@ -46,7 +47,7 @@ from wattchain.modules.trading.types import (
     Registry,
     cost_of,
 )
-from wattchain.vm.interface import Context, arg_amount, arg_text, expect_args
+from wattchain.vm.interface import Context, arg_address, arg_amount, arg_text, expect_args
 
 USAGE = ("side (buy|sell), zone, interval_start_ms, energy_wh, price_per_kwh, expiry_ms, "
          "renewable_only (0|1), counterparty (address or empty bytes), asset_id")
@@ -191,6 +192,39 @@ class TradingHandlers:
             raise InvalidOrderArgs("mode must be \"auction\" or \"continuous\"")
         self.keeper.set_mode(ctx.state, zone, MODES[mode_raw])
         ctx.emit("market_mode", {"zone": zone, "mode": mode_raw})
+
+    def set_imbalance_price(self, ctx: Context, args: list[Any]) -> None:
+        zone_raw, price_raw = expect_args(args, 2, "zone, price per kWh")
+        zone = self._operated_zone(ctx, zone_raw)
+        price = arg_amount(price_raw, "price", allow_zero=True)
+        self.keeper.set_imbalance_price(ctx.state, zone, price)
+        ctx.emit("imbalance_price", {"zone": zone, "price": price})
+
+    def transfer_certificate(self, ctx: Context, args: list[Any]) -> None:
+        cert_raw, to_raw = expect_args(args, 2, "certificate id, recipient")
+        record = self._own_live_certificate(ctx, cert_raw)
+        recipient = arg_address(to_raw, "recipient")
+        record[4] = recipient
+        self.keeper.save_certificate(ctx.state, record, previous_owner=ctx.sender)
+        ctx.emit("certificate_transferred", {"certificate_id": record[0], "from": ctx.sender,
+                                             "to": recipient})
+
+    def retire_certificate(self, ctx: Context, args: list[Any]) -> None:
+        cert_raw, beneficiary_raw = expect_args(args, 2, "certificate id, beneficiary")
+        record = self._own_live_certificate(ctx, cert_raw)
+        beneficiary = arg_text(beneficiary_raw, "beneficiary", max_len=128)
+        record[5], record[6] = 1, beneficiary.encode()
+        self.keeper.save_certificate(ctx.state, record)
+        ctx.emit("certificate_retired", {"certificate_id": record[0], "owner": ctx.sender,
+                                         "beneficiary": beneficiary, "wh": record[3]})
+
+    def _own_live_certificate(self, ctx: Context, cert_raw: Any) -> list[Any]:
+        record = self.keeper.get_certificate(ctx.state, arg_amount(cert_raw, "certificate id"))
+        if record is None or record[4] != ctx.sender:
+            raise CertificateError("you hold no certificate with that id")
+        if record[5]:
+            raise CertificateError("the certificate is retired: its claim is made")
+        return record
 
     def _operated_zone(self, ctx: Context, zone_raw: Any) -> str:
         zone = arg_text(zone_raw, "zone")

@@ -12,7 +12,7 @@ from wattchain.vm.state import StateReader
 def check_escrow(keeper: TradingKeeper, state: StateReader, escrow_balance: int) -> list[str]:
     """Escrow holds exactly the open bids' locks plus the trades' obligations."""
     locked = sum(o.escrow for o in keeper.iterate_orders(state) if o.side == BUY)
-    owed = sum(t.cost + t.grid_fee for t in keeper.iterate_trades(state))
+    owed = sum(t.obligation for t in keeper.iterate_trades(state))
     problems = []
     if any(o.escrow < 0 for o in keeper.iterate_orders(state)):
         problems.append("trading: an order holds negative escrow")

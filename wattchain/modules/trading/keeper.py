@@ -135,7 +135,59 @@ class TradingKeeper:
             yield list(codec.decode(raw))
 
     def save_trade(self, state: Overlay, trade: Trade) -> None:
+        """Store ``trade``; it stays in the settlement queue until settled."""
         state.set(keys.trade_key(trade.trade_id), codec.encode(trade.to_list()))
+        pending = keys.pending_key(trade.interval_start, trade.trade_id)
+        if trade.settled:
+            state.delete(pending)
+        else:
+            state.set(pending, b"")
+
+    def get_trade(self, state: StateReader, trade_id: int) -> Trade | None:
+        raw = state.get(keys.trade_key(trade_id))
+        return None if raw is None else Trade.from_list(codec.decode(raw))
+
+    def pending_trades(self, state: StateReader, before_interval: int) -> list[Trade]:
+        """Unsettled trades of intervals starting before ``before_interval``."""
+        found = []
+        start = len(keys.PENDING_PREFIX)
+        for key, _ in state.iterate(keys.PENDING_PREFIX):
+            if int.from_bytes(key[start:start + 8], "big") >= before_interval:
+                break
+            trade = self.get_trade(state, int.from_bytes(key[start + 8:], "big"))
+            if trade is not None:
+                found.append(trade)
+        return found
+
+    def imbalance_price(self, state: StateReader, zone: str) -> int:
+        return _int(state, keys.imbalance_key(zone))
+
+    def set_imbalance_price(self, state: Overlay, zone: str, price: int) -> None:
+        state.set(keys.imbalance_key(zone), packb(price))
+
+    # -- certificates -------------------------------------------------------------------
+
+    def get_certificate(self, state: StateReader, cert_id: int) -> list[Any] | None:
+        raw = state.get(keys.cert_key(cert_id))
+        return None if raw is None else list(codec.decode(raw))
+
+    def save_certificate(self, state: Overlay, record: list[Any],
+                         previous_owner: bytes | None = None) -> None:
+        """record: [cert_id, asset_id, interval_start, wh, owner, retired (0/1),
+        beneficiary, trade_id]."""
+        cert_id, owner = record[0], record[4]
+        if previous_owner is not None and previous_owner != owner:
+            state.delete(keys.owner_cert_key(previous_owner, cert_id))
+        state.set(keys.cert_key(cert_id), codec.encode(record))
+        state.set(keys.owner_cert_key(owner, cert_id), b"")
+
+    def certificates_of(self, state: StateReader, owner: bytes) -> list[list[Any]]:
+        found = []
+        for key, _ in state.iterate(keys.OWNER_CERT_PREFIX + owner):
+            record = self.get_certificate(state, int.from_bytes(key[-8:], "big"))
+            if record is not None:
+                found.append(record)
+        return found
 
     def iterate_trades(self, state: StateReader) -> Iterator[Trade]:
         for _, raw in state.iterate(keys.TRADE_PREFIX):

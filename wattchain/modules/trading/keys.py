@@ -18,6 +18,11 @@ FEE_PREFIX = b"trd/fee/"
 BAND_PREFIX = b"trd/band/"
 SOLD_PREFIX = b"trd/sold/"
 MODE_PREFIX = b"trd/mode/"
+PENDING_PREFIX = b"trd/pending/"  # unsettled trades by interval start
+IMBALANCE_PREFIX = b"trd/imb/"
+CERT_PREFIX = b"trd/cert/"
+NEXT_CERT_KEY = b"trd/next_cert"
+OWNER_CERT_PREFIX = b"trd/oc/"
 
 _U64 = struct.Struct(">Q")
 
@@ -60,6 +65,22 @@ def fee_key(zone: str) -> bytes:
 
 def band_key(zone: str) -> bytes:
     return BAND_PREFIX + zone.encode()
+
+
+def pending_key(interval_start: int, trade_id: int) -> bytes:
+    return PENDING_PREFIX + u64(interval_start) + u64(trade_id)
+
+
+def imbalance_key(zone: str) -> bytes:
+    return IMBALANCE_PREFIX + zone.encode()
+
+
+def cert_key(cert_id: int) -> bytes:
+    return CERT_PREFIX + u64(cert_id)
+
+
+def owner_cert_key(owner: bytes, cert_id: int) -> bytes:
+    return OWNER_CERT_PREFIX + owner + u64(cert_id)
 
 
 def mode_key(zone: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from wattchain.crypto import format_address, parse_address
@@ -32,7 +33,9 @@ def trade_json(trade: Trade) -> dict[str, Any]:
             "offer_id": trade.offer_id, "buyer": format_address(trade.buyer),
             "seller": format_address(trade.seller), "asset_id": trade.asset_id,
             "energy_wh": trade.energy_wh, "price": trade.price, "cost": trade.cost,
-            "grid_fee": trade.grid_fee}
+            "grid_fee": trade.grid_fee, "settled": trade.settled,
+            "delivered_wh": trade.delivered_wh, "paid": trade.paid,
+            "fee_paid": trade.fee_paid, "penalty": trade.penalty}
 
 
 def clearing_json(record: list[Any]) -> dict[str, Any]:
@@ -68,9 +71,7 @@ class TradingQueries:
         self.keeper = keeper
 
     def params(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        params = self.keeper.params(state)
-        return {"gate_closure_ms": params.gate_closure_ms, "max_order_wh": params.max_order_wh,
-                "max_open_orders": params.max_open_orders}
+        return asdict(self.keeper.params(state))
 
     def order(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         order = self.keeper.get_order(state, _int(data, "order_id"))
@@ -120,3 +121,18 @@ class TradingQueries:
                 continue
             found.append(trade_json(trade))
         return {"trades": found[-MAX_RESULTS:]}
+
+    def certificates(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        owner = _address(data, "owner")
+        items = [certificate_json(r) for r in self.keeper.certificates_of(state, owner)]
+        return {"certificates": items[-MAX_RESULTS:],
+                "active_wh": sum(c["wh"] for c in items if not c["retired"]),
+                "retired_wh": sum(c["wh"] for c in items if c["retired"])}
+
+
+def certificate_json(record: list[Any]) -> dict[str, Any]:
+    cert_id, asset_id, interval, wh, owner, retired, beneficiary, trade_id = record
+    return {"certificate_id": cert_id, "asset_id": asset_id, "interval_start": interval,
+            "wh": wh, "owner": format_address(owner), "retired": bool(retired),
+            "beneficiary": beneficiary.decode() if beneficiary else None,
+            "trade_id": trade_id}

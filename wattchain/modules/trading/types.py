@@ -78,15 +78,28 @@ class Trade:
     price: int
     cost: int  # micro-units the buyer owes for the energy
     grid_fee: int  # micro-units the buyer owes the zone's DSO
+    settled: bool = False
+    delivered_wh: int = 0
+    paid: int = 0  # to the seller, for delivered energy
+    fee_paid: int = 0  # to the zone's DSO
+    penalty: int = 0  # from the seller to the buyer, for the shortfall
 
     def to_list(self) -> list[Any]:
         return [self.trade_id, self.zone, self.interval_start, self.bid_id, self.offer_id,
                 self.buyer, self.seller, self.asset_id, self.energy_wh, self.price, self.cost,
-                self.grid_fee]
+                self.grid_fee, int(self.settled), self.delivered_wh, self.paid, self.fee_paid,
+                self.penalty]
+
+    @property
+    def obligation(self) -> int:
+        """What still waits in escrow for this trade."""
+        return 0 if self.settled else self.cost + self.grid_fee
 
     @classmethod
     def from_list(cls, value: list[Any]) -> Trade:
-        return cls(*value)
+        trade = cls(*value)
+        trade.settled = bool(trade.settled)
+        return trade
 
 
 @dataclass(slots=True)
@@ -94,13 +107,17 @@ class Params:
     gate_closure_ms: int = 60_000  # books close this long before their interval starts
     max_order_wh: int = 100_000_000
     max_open_orders: int = 1_000  # per account
+    settlement_delay_ms: int = 120_000  # after an interval ends, for late meter readings
 
     def to_list(self) -> list[int]:
-        return [self.gate_closure_ms, self.max_order_wh, self.max_open_orders]
+        return [self.gate_closure_ms, self.max_order_wh, self.max_open_orders,
+                self.settlement_delay_ms]
 
 
 class Bank(Protocol):
     def transfer(self, state: Overlay, sender: bytes, recipient: bytes, amount: int) -> None: ...
+
+    def get_balance(self, state: StateReader, address: bytes) -> int: ...
 
 
 class Registry(Protocol):
@@ -113,6 +130,19 @@ class Registry(Protocol):
     def zone_of(self, state: StateReader, asset_id: int) -> str | None: ...
 
     def zone_operator(self, state: StateReader, zone_id: str) -> bytes | None: ...
+
+
+class IntervalEnergy(Protocol):
+    @property
+    def import_wh(self) -> int: ...
+
+    @property
+    def export_wh(self) -> int: ...
+
+
+class MeteredEnergy(Protocol):
+    def account_energy(self, state: StateReader, account: bytes,
+                       start_ms: int) -> IntervalEnergy: ...
 
 
 class Roles(Protocol):
