@@ -10,7 +10,7 @@ from chain_helpers import (
     DAVE,
     Chain,
     account_entry,
-    make_genesis,  # noqa: I001 (kept apart: shared builder)
+    make_genesis,
     make_tx,
     nonce,
     query,
