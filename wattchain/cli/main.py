@@ -32,6 +32,7 @@ app.add_typer(registration_cmd.producer_app, name="producer")
 app.add_typer(registration_cmd.asset_app, name="asset")
 app.add_typer(registration_cmd.certifier_app, name="certifier")
 app.add_typer(market_cmd.app, name="market")
+app.add_typer(market_cmd.cert_app, name="cert")
 app.command("devnet")(node_cmd.devnet)
 
 

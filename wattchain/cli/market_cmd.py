@@ -212,3 +212,65 @@ def set_mode(sender: FromOption, zone: Zone,
              wait: WaitOption = True, output: OutputOption = "text") -> None:
     """Choose uniform-price auctions at gate closure or continuous matching (zone DSO)."""
     send(home, node, sender, "trading", "set_market_mode", [zone, mode], fee, wait, output)
+
+
+cert_app = typer.Typer(help="Granular certificates of settled renewable energy.",
+                       no_args_is_help=True)
+
+
+@cert_app.command("list")
+@handle_errors
+def cert_list(owner: Annotated[str, typer.Argument(help="Key name or 0x address.")],
+              home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+              output: OutputOption = "text") -> None:
+    """Certificates held (active and retired) by an account."""
+    check_output(output)
+    value = fetch(home, node, "certificates", owner=address_text(home, owner))
+    table = Table(title=f"certificates of {owner}: {value['active_wh']} Wh active, "
+                  f"{value['retired_wh']} Wh retired", title_justify="left")
+    for column in ("id", "asset", "interval", "Wh", "retired", "beneficiary"):
+        table.add_column(column)
+    for item in value["certificates"]:
+        table.add_row(str(item["certificate_id"]), str(item["asset_id"]),
+                      str(item["interval_start"]), str(item["wh"]),
+                      "yes" if item["retired"] else "no", item["beneficiary"] or "")
+    emit(output, value, table)
+
+
+@cert_app.command("transfer")
+@handle_errors
+def cert_transfer(certificate_id: Annotated[int, typer.Argument(help="Certificate id.")],
+                  sender: FromOption,
+                  to: Annotated[str, typer.Option("--to", help="Key name or 0x address.")],
+                  home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+                  fee: FeeOption = None, wait: WaitOption = True,
+                  output: OutputOption = "text") -> None:
+    """Give a certificate to another account."""
+    send(home, node, sender, "trading", "transfer_certificate",
+         [certificate_id, resolve(home, to)], fee, wait, output)
+
+
+@cert_app.command("retire")
+@handle_errors
+def cert_retire(certificate_id: Annotated[int, typer.Argument(help="Certificate id.")],
+                sender: FromOption,
+                beneficiary: Annotated[str, typer.Option(
+                    help="Who claims the renewable energy, e.g. a company and year.")],
+                home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+                fee: FeeOption = None, wait: WaitOption = True,
+                output: OutputOption = "text") -> None:
+    """Retire (claim) a certificate; it can then no longer move."""
+    send(home, node, sender, "trading", "retire_certificate", [certificate_id, beneficiary],
+         fee, wait, output)
+
+
+@app.command("set-imbalance-price")
+@handle_errors
+def set_imbalance_price(sender: FromOption, zone: Zone,
+                        price: Annotated[int, typer.Option(help="Micro-units per kWh.")],
+                        home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+                        fee: FeeOption = None, wait: WaitOption = True,
+                        output: OutputOption = "text") -> None:
+    """Set the zone's imbalance (penalty) price for settlement (zone DSO)."""
+    send(home, node, sender, "trading", "set_imbalance_price", [zone, price], fee, wait,
+         output)

@@ -4,7 +4,8 @@ A query is a conjunction, as CometBFT users write it::
 
     tm.event='Tx' AND tx.sender='0xab..' AND accounts.transfer.amount>=100
 
-Keys: ``tm.event`` (NewBlock or Tx), ``tx.hash``, ``tx.height``, ``tx.sender``,
+Keys: ``tm.event`` (NewBlock, Tx, or EndBlock for what modules did at the end
+of a block: clearings, trades, settlements), ``tx.hash``, ``tx.height``, ``tx.sender``,
 ``tx.module``, ``tx.method``, ``tx.code``, and ``module.kind.attribute`` for
 any event attribute. Operators: = != < <= > >=; numbers compare as integers.
 """

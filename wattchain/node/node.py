@@ -22,7 +22,7 @@ from wattchain.hashing import sha256
 from wattchain.node.chain import Chain, CommittedBlock
 from wattchain.node.config import ConfigError, ConsensusConfig, Home, NodeConfig, load_key_file
 from wattchain.node.consensus_runner import ConsensusRunner
-from wattchain.node.events import EventBus, tx_tags
+from wattchain.node.events import EventBus, add_event_tags, tx_tags
 from wattchain.node.mempool import MempoolLimits
 from wattchain.node.metrics import NodeMetrics
 from wattchain.node.network import NetworkService
@@ -203,6 +203,13 @@ class Node:
             if self.bus.active:
                 tags = tx_tags(stx, header.height, index, result, tx_id.hex())
                 self.bus.publish(tags, tx_event_data(tx_id, header.height, index, result))
+        end_events = committed.result.end_block_events
+        if self.bus.active and end_events:
+            block_tags: dict[str, list[str]] = {"tm.event": ["EndBlock"],
+                                                "block.height": [str(header.height)]}
+            add_event_tags(block_tags, end_events)
+            self.bus.publish(block_tags, {"height": header.height,
+                                    "events": [e.to_json() for e in end_events]})
         if self.bus.active:
             data = {"height": header.height, "hash": committed.tip.block_hash.hex(),
                     "time_ms": header.time_ms, "num_txs": len(committed.block.txs),
