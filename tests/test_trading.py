@@ -193,3 +193,24 @@ def test_continuous_mode_matches_on_arrival_by_price_time_priority() -> None:
     run_until(chain, interval - 60_000)  # at the gate, Bob's 200 Wh left simply close
     bob_orders = query(chain, "trading/orders", owner=bob)["orders"]
     assert sorted(o["status"] for o in bob_orders) == ["closed", "filled"]
+
+
+def test_cross_zone_trades_stay_within_the_interconnection_capacity() -> None:
+    from registration_helpers import OTHER_DSO, setup_zone
+
+    chain, solar, _ = market()
+    setup_zone(chain, hosting_w=500_000, zone="south", dso=OTHER_DSO)
+    # only the exporting zone's DSO opens a link out of its zone
+    assert not trade(chain, OTHER_DSO, "set_interconnection", "north", "south", 1, 1).ok
+    assert trade(chain, DSO, "set_interconnection", "north", "south", 30_000, 5_000).ok
+    interval = next_interval(chain)
+    assert trade(chain, CAROL, "place_order", "buy", "south", interval, 800, 100_000, 0, 0,
+                 b"", 0).ok
+    assert ask(chain, ALICE, solar, interval, 1_000, 40_000).ok
+    run_until(chain, interval - 60_000)
+    (only,) = query(chain, "trading/trades", zone="south")["trades"]
+    # 30 kW for one minute = 500 Wh; effective bid 100,000 - 5,000 fee; offer 40,000
+    assert only["energy_wh"] == 500 and only["price"] == (95_000 + 40_000) // 2
+    assert only["grid_fee"] == 500 * 5_000 // 1000
+    offer = query(chain, "trading/orders", owner="0x" + ALICE.address.hex())["orders"][0]
+    assert (offer["remaining_wh"], offer["status"]) == (500, "closed")

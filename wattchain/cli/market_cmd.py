@@ -274,3 +274,18 @@ def set_imbalance_price(sender: FromOption, zone: Zone,
     """Set the zone's imbalance (penalty) price for settlement (zone DSO)."""
     send(home, node, sender, "trading", "set_imbalance_price", [zone, price], fee, wait,
          output)
+
+
+@app.command("set-link")
+@handle_errors
+def set_link(sender: FromOption,
+             source: Annotated[str, typer.Option("--from-zone", help="Your zone (exporting).")],
+             target: Annotated[str, typer.Option("--to-zone", help="The importing zone.")],
+             capacity_w: Annotated[int, typer.Option(help="Interconnection capacity in W; "
+                                                           "0 closes the link.")],
+             fee_per_kwh: Annotated[int, typer.Option(help="Micro-units per kWh.")],
+             home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
+             wait: WaitOption = True, output: OutputOption = "text") -> None:
+    """Open (or change) a link from your zone to another for cross-zone trades."""
+    send(home, node, sender, "trading", "set_interconnection",
+         [source, target, capacity_w, fee_per_kwh], fee, wait, output)

@@ -42,6 +42,7 @@ class TradingModule:
             "set_price_band": handlers.set_price_band,
             "set_market_mode": handlers.set_market_mode,
             "set_imbalance_price": handlers.set_imbalance_price,
+            "set_interconnection": handlers.set_interconnection,
             "transfer_certificate": handlers.transfer_certificate,
             "retire_certificate": handlers.retire_certificate,
         }

@@ -1,8 +1,8 @@
 """Gate closure: at end_block, every book whose gate has closed is cleared.
 
-In continuous mode (per zone) orders matched on arrival, so at the gate
-what still rests simply closes. Otherwise a book clears in three passes, in
-this published order:
+In continuous mode (per zone) orders matched on arrival, so a book has no
+local passes at the gate. Otherwise a book clears in three passes, in this
+published order:
 
 1. *Bilateral*: a bid naming a counterparty matches, in order id order, the
    offers of that counterparty (which, if they name a counterparty, must name
@@ -12,6 +12,9 @@ this published order:
    (``clearing.clear``) against offers backed by an asset that is renewable
    and certified for the interval.
 3. *Open*: all other bids clear against every offer with energy left.
+
+Then, per interval, energy left over may cross zones (``cross_zone``), and
+finally every order of the books closes.
 
 Each fill becomes a trade. The buyer's cost (energy x price) and
 grid fee (energy x the fee fixed when the bid was placed) stay in escrow as
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 from wattchain.modules.trading.clearing import Fill, clear
 from wattchain.modules.trading.clearing import Order as AuctionOrder
+from wattchain.modules.trading.cross_zone import CrossZone
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.types import (
@@ -46,31 +50,39 @@ class GateClosure:
         self.keeper = keeper
         self.matcher = matcher
         self.registry = registry
+        self.cross_zone = CrossZone(keeper, matcher)
 
     def close_due_books(self, ctx: Context) -> None:
+        """Clear every due book, then the cross-zone links between the books of each
+        interval, then close what is left."""
+        leftovers: dict[int, dict[str, tuple[list[Order], list[Order]]]] = {}
         for gate_key, zone, interval_start in self.keeper.due_books(ctx.state, ctx.time_ms):
-            self.clear_book(ctx, zone, interval_start)
+            leftovers.setdefault(interval_start, {})[zone] = self.clear_book(
+                ctx, zone, interval_start)
             ctx.state.delete(gate_key)
+        for interval_start, books in sorted(leftovers.items()):
+            self.cross_zone.clear_links(ctx, interval_start, books)
+            for bids, offers in books.values():
+                for order in bids + offers:
+                    self._close(ctx, order)
 
-    def clear_book(self, ctx: Context, zone: str, interval_start: int) -> None:
+    def clear_book(self, ctx: Context, zone: str,
+                   interval_start: int) -> tuple[list[Order], list[Order]]:
+        """Run the book's passes; return its bids and offers, not yet closed."""
         bids = self._live(ctx, self.keeper.book_orders(ctx.state, zone, interval_start, BUY))
         offers = self._live(ctx, self.keeper.book_orders(ctx.state, zone, interval_start, SELL))
         trades: list[Trade] = []
-        if self.keeper.mode(ctx.state, zone) == CONTINUOUS:
-            for order in bids + offers:  # matched on arrival: what rests now closes
-                self._close(ctx, order)
-            bids, offers = [], []
-        trades += self._bilateral(ctx, bids, offers)
+        continuous = self.keeper.mode(ctx.state, zone) == CONTINUOUS
+        if not continuous:  # continuous books matched on arrival
+            trades += self._bilateral(ctx, bids, offers)
         renewable_ids = {o.order_id for o in offers if not o.counterparty
                          and self.registry.is_renewable(ctx.state, o.asset_id, interval_start)}
-        renewable_price = self._auction(
+        renewable_price = None if continuous else self._auction(
             ctx, [b for b in bids if b.renewable_only and not b.counterparty],
             [o for o in offers if o.order_id in renewable_ids], trades)
-        open_price = self._auction(
+        open_price = None if continuous else self._auction(
             ctx, [b for b in bids if not b.renewable_only and not b.counterparty],
             [o for o in offers if not o.counterparty], trades)
-        for order in bids + offers:
-            self._close(ctx, order)
         volume = sum(t.energy_wh for t in trades)
         self.keeper.save_clearing(ctx.state, zone, interval_start, [
             zone, interval_start, -1 if open_price is None else open_price,
@@ -81,6 +93,7 @@ class GateClosure:
                               "renewable_price": "" if renewable_price is None
                               else renewable_price,
                               "volume_wh": volume, "trades": len(trades)})
+        return bids, offers
 
     def _live(self, ctx: Context, orders: list[Order]) -> list[Order]:
         """Expire orders whose expiry passed; return the rest, by order id."""

@@ -193,6 +193,19 @@ class TradingHandlers:
         self.keeper.set_mode(ctx.state, zone, MODES[mode_raw])
         ctx.emit("market_mode", {"zone": zone, "mode": mode_raw})
 
+    def set_interconnection(self, ctx: Context, args: list[Any]) -> None:
+        source_raw, target_raw, capacity_raw, fee_raw = expect_args(
+            args, 4, "from zone, to zone, capacity W (0 closes the link), fee per kWh")
+        source = self._operated_zone(ctx, source_raw)
+        target = arg_text(target_raw, "to zone")
+        if target == source or self.registry.zone_operator(ctx.state, target) is None:
+            raise InvalidOrderArgs("the link must lead to another existing zone")
+        capacity = arg_amount(capacity_raw, "capacity", allow_zero=True)
+        fee = arg_amount(fee_raw, "fee", allow_zero=True)
+        self.keeper.set_link(ctx.state, source, target, capacity, fee)
+        ctx.emit("interconnection", {"from": source, "to": target, "capacity_w": capacity,
+                                     "fee_per_kwh": fee})
+
     def set_imbalance_price(self, ctx: Context, args: list[Any]) -> None:
         zone_raw, price_raw = expect_args(args, 2, "zone, price per kWh")
         zone = self._operated_zone(ctx, zone_raw)

@@ -165,6 +165,24 @@ class TradingKeeper:
     def set_imbalance_price(self, state: Overlay, zone: str, price: int) -> None:
         state.set(keys.imbalance_key(zone), packb(price))
 
+    # -- interconnections ----------------------------------------------------------------
+
+    def set_link(self, state: Overlay, source: str, target: str, capacity_w: int,
+                 fee: int) -> None:
+        state.set(keys.link_key(source, target), codec.encode([capacity_w, fee]))
+
+    def links(self, state: StateReader) -> list[tuple[tuple[str, str], tuple[int, int]]]:
+        found = []
+        for key, raw in state.iterate(keys.LINK_PREFIX):
+            source, _, target = key[len(keys.LINK_PREFIX):].partition(b"\0")
+            capacity_w, fee = codec.decode(raw)
+            found.append(((source.decode(), target.decode()), (int(capacity_w), int(fee))))
+        return found
+
+    def save_cross_clearing(self, state: Overlay, source: str, target: str,
+                            interval_start: int, record: list[Any]) -> None:
+        state.set(keys.cross_key(source, target, interval_start), codec.encode(record))
+
     # -- certificates -------------------------------------------------------------------
 
     def get_certificate(self, state: StateReader, cert_id: int) -> list[Any] | None:

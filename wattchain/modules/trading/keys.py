@@ -23,6 +23,8 @@ IMBALANCE_PREFIX = b"trd/imb/"
 CERT_PREFIX = b"trd/cert/"
 NEXT_CERT_KEY = b"trd/next_cert"
 OWNER_CERT_PREFIX = b"trd/oc/"
+LINK_PREFIX = b"trd/link/"
+CROSS_PREFIX = b"trd/xc/"
 
 _U64 = struct.Struct(">Q")
 
@@ -65,6 +67,15 @@ def fee_key(zone: str) -> bytes:
 
 def band_key(zone: str) -> bytes:
     return BAND_PREFIX + zone.encode()
+
+
+def link_key(source: str, target: str) -> bytes:
+    return LINK_PREFIX + source.encode() + b"\0" + target.encode()
+
+
+def cross_key(source: str, target: str, interval_start: int) -> bytes:
+    return CROSS_PREFIX + source.encode() + b"\0" + target.encode() + b"\0" + u64(
+        interval_start)
 
 
 def pending_key(interval_start: int, trade_id: int) -> bytes:

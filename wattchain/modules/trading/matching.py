@@ -32,8 +32,10 @@ class Matcher:
         self.registry = registry
 
     def record_trade(self, ctx: Context, bid: Order, offer: Order, quantity: int,
-                     price: int) -> Trade:
-        cost, fee = payment_for(quantity, price), payment_for(quantity, bid.grid_fee)
+                     price: int, fee_rate: int | None = None) -> Trade:
+        """``fee_rate`` (per kWh) defaults to the bid's own zone fee."""
+        rate = bid.grid_fee if fee_rate is None else fee_rate
+        cost, fee = payment_for(quantity, price), payment_for(quantity, rate)
         bid.remaining_wh -= quantity
         bid.escrow -= cost + fee  # now the trade's obligation, still in escrow
         offer.remaining_wh -= quantity

@@ -7,9 +7,10 @@ each seller and interval, in this published order:
 1. *Delivered*: the seller's metered grid export in the interval, up to what
    it sold, is shared over its trades of that interval pro rata by energy
    (remainders by ascending trade id, as in clearing).
-2. *Payment*: the buyer pays delivered x price to the seller and delivered x
-   the bid's grid fee to the zone's DSO, from the trade's escrow; the rest of
-   the escrow returns to the buyer. Amounts round down to the micro-unit.
+2. *Payment*: the buyer pays delivered x price to the seller, and the share
+   of the trade's grid fee for the delivered energy to the DSO of the seller's
+   zone, from the trade's escrow; the rest of the escrow returns to the buyer.
+   Amounts round down to the micro-unit.
 3. *Shortfall*: for energy sold but not delivered, the seller pays the buyer
    the imbalance premium: shortfall x max(0, imbalance price - trade price),
    as far as the seller's balance allows (the imbalance price is set per zone
@@ -69,14 +70,14 @@ class Settlement:
 
     def _settle_trade(self, ctx: Context, trade: Trade, delivered: int) -> None:
         state = ctx.state
-        bid = self.keeper.get_order(state, trade.bid_id)
-        fee_rate = bid.grid_fee if bid is not None else 0
         paid = min(payment_for(delivered, trade.price), trade.cost)
-        fee_paid = min(payment_for(delivered, fee_rate), trade.grid_fee)
+        fee_paid = trade.grid_fee * delivered // trade.energy_wh
         refund = trade.cost + trade.grid_fee - paid - fee_paid
         if paid:
             self.bank.transfer(state, ESCROW_ACCOUNT, trade.seller, paid)
-        operator = self.registry.zone_operator(state, trade.zone)
+        # the fee is the grid's of the seller's zone (for a cross-zone trade, the link's)
+        seller_zone = self.registry.zone_of(state, trade.asset_id) or trade.zone
+        operator = self.registry.zone_operator(state, seller_zone)
         if fee_paid:
             self.bank.transfer(state, ESCROW_ACCOUNT, operator or trade.buyer, fee_paid)
         if refund:
