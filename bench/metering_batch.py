@@ -23,13 +23,10 @@ from wattchain.crypto import PrivateKey  # noqa: E402
 from wattchain.modules.metering.ingest import sign_reading  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--batches", type=int, default=20)
-    parser.add_argument("--size", type=int, default=100)
-    options = parser.parse_args()
+def measure(batches: int, size: int) -> tuple[int, float]:
+    """(readings accepted, seconds in process_block) over ``batches`` gateway batches."""
     chain = met_chain()
-    meters = [PrivateKey((1000 + i).to_bytes(32, "big")) for i in range(options.size)]
+    meters = [PrivateKey((1000 + i).to_bytes(32, "big")) for i in range(size)]
     calls = [(method, args) for i, meter in enumerate(meters)
              for method, args in (
                  ("register_meter", [f"B{i}", "consumption", meter.public_key,
@@ -39,7 +36,7 @@ def main() -> None:
     run_block(chain, [make_tx(OPERATOR, first + index, "metering", method, args)
                       for index, (method, args) in enumerate(calls)])
     elapsed, accepted = 0.0, 0
-    for batch in range(options.batches):
+    for batch in range(batches):
         readings = [sign_reading(meter, CHAIN_ID, f"B{i}", batch + 1, T0 + batch * 60_000,
                                  batch * 100, 0) for i, meter in enumerate(meters)]
         stx = make_tx(GATEWAY, nonce(chain, GATEWAY), "metering", "submit_readings", [readings])
@@ -50,6 +47,15 @@ def main() -> None:
         (result,) = block.tx_results
         summary = next(e for e in result.events if e.kind == "readings")
         accepted += int(dict(summary.attributes)["accepted"])
+    return accepted, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--size", type=int, default=100)
+    options = parser.parse_args()
+    accepted, elapsed = measure(options.batches, options.size)
     print(f"{accepted} readings in {options.batches} batches of {options.size}: "
           f"{accepted / elapsed:,.0f} readings verified/s (process_block only)")
 

@@ -259,12 +259,24 @@ def bench_clearing(quick: bool) -> dict[str, Any]:
     return figures
 
 
+def bench_metering(quick: bool) -> dict[str, Any]:
+    """Readings verified per second in a gateway batch of 100 (bench/metering_batch.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from metering_batch import measure
+
+    batches = 3 if quick else 20
+    accepted, elapsed = measure(batches, 100)
+    return {"batch_size": 100, "batches": batches, "readings_accepted": accepted,
+            "readings_verified_per_s": accepted / elapsed}
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "verify": lambda quick: bench_verify(2_000 if quick else 50_000),
     "vm": lambda quick: bench_vm(2_000 if quick else 50_000),
     "rpc": lambda quick: bench_rpc(1_000 if quick else 20_000),
     "testnet": bench_testnet,
     "clearing": bench_clearing,
+    "metering": bench_metering,
 }
 
 

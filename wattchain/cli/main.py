@@ -6,8 +6,10 @@ import typer
 
 from wattchain import __version__
 from wattchain.cli import (
+    billing_cmd,
     keys_cmd,
     market_cmd,
+    metering_cmd,
     node_cmd,
     query_cmd,
     registration_cmd,
@@ -32,6 +34,10 @@ app.add_typer(registration_cmd.producer_app, name="producer")
 app.add_typer(registration_cmd.asset_app, name="asset")
 app.add_typer(registration_cmd.certifier_app, name="certifier")
 app.add_typer(market_cmd.app, name="market")
+app.add_typer(metering_cmd.app, name="meter")
+app.add_typer(billing_cmd.tariff_app, name="tariff")
+app.add_typer(billing_cmd.bill_app, name="bill")
+app.add_typer(billing_cmd.report_app, name="report")
 app.add_typer(market_cmd.cert_app, name="cert")
 app.command("devnet")(node_cmd.devnet)
 

@@ -108,9 +108,9 @@ def _block_types(root: ET.Element) -> list[tuple[ReadingType, ET.Element]]:
     entries = root.findall(ATOM + "entry") if root.tag == ATOM + "feed" else [root]
     types_by_href: dict[str, ReadingType] = {}
     reading_type_of: dict[str, str] = {}
-    ordered: list[tuple[ET.Element, ReadingType | None]] = []
+    blocks: list[tuple[ET.Element, str, ReadingType | None]] = []
     last: ReadingType | None = None
-    for entry in entries:
+    for entry in entries:  # pass 1: every ReadingType and MeterReading link
         links = _links(entry)
         for element in entry.iter(ESPI + "ReadingType"):
             last = _reading_type(element)
@@ -119,17 +119,15 @@ def _block_types(root: ET.Element) -> list[tuple[ReadingType, ET.Element]]:
             related = [href for rel, href in links.items() if rel == "related"]
             reading_type_of[links.get("self", "")] = related[0] if related else ""
         for block in entry.iter(ESPI + "IntervalBlock"):
-            up = links.get("up", "").removesuffix("/IntervalBlock")
-            linked = types_by_href.get(reading_type_of.get(up, "\0"))
-            ordered.append((block, linked or last))
-    if not ordered:
+            blocks.append((block, links.get("up", "").removesuffix("/IntervalBlock"), last))
+    if not blocks:
         raise FormatError("no IntervalBlock in the file")
     if not types_by_href:
         raise FormatError("no ReadingType in the file")
     only = next(iter(types_by_href.values())) if len(types_by_href) == 1 else None
     result = []
-    for block, linked in ordered:
-        chosen = only or linked
+    for block, up, before in blocks:  # pass 2: resolve each block's ReadingType
+        chosen = only or types_by_href.get(reading_type_of.get(up, "\0")) or before
         if chosen is None:
             raise FormatError("cannot tell which ReadingType an IntervalBlock uses")
         result.append((chosen, block))
@@ -162,11 +160,9 @@ def parse_green_button(text: str | bytes) -> list[IntervalValue]:
                 raise FormatError(f"interval at {start} has a negative start or duration")
             scaled = value * 10 ** (reading_type.multiplier + 9)  # in nWh: exact integers
             slot = raw.setdefault((start, duration), [0, 0])
-            if reading_type.flow == FLOW_EXPORT or (reading_type.flow == FLOW_NET and value < 0):
-                scaled = -scaled if reading_type.flow == FLOW_NET else scaled
-                column = 1
-            else:
-                column = 0
+            column = 1 if reading_type.flow == FLOW_EXPORT else 0
+            if reading_type.flow == FLOW_NET and scaled < 0:
+                column, scaled = 1, -scaled
             if scaled < 0:
                 raise FormatError(f"interval at {start}: negative value {value} for "
                                   f"flowDirection {reading_type.flow}")
@@ -260,6 +256,7 @@ class _Column:
     index: int
     register: int  # 1 import, 2 export
     unit: str | None
+    total: bool  # x.8.0, the sum of the tariff registers x.8.1, x.8.2, ...
     unit_column: int | None = None
 
 
@@ -272,7 +269,8 @@ def _columns(header: list[str]) -> tuple[int, list[_Column]]:
         if match and index != time_column:
             unit = UNIT.search(name)
             columns.append(_Column(index, int(match.group(1)),
-                                   unit.group(1).lower() if unit else None))
+                                   unit.group(1).lower() if unit else None,
+                                   match.group(2) == "0"))
         elif re.fullmatch(r"\s*(unit|einheit)\s*", name, re.IGNORECASE):
             if columns and columns[-1].unit_column is None and columns[-1].unit is None:
                 columns[-1].unit_column = index  # a unit column right after its register
@@ -307,7 +305,7 @@ def parse_obis_csv(text: str) -> list[tuple[int, int, int]]:
     chosen = {}
     for register in (1, 2):
         mine = [c for c in columns if c.register == register]
-        totals = [c for c in mine if OBIS.search(rows[0][c.index]).group(2) == "0"]  # type: ignore[union-attr]
+        totals = [c for c in mine if c.total]
         chosen[register] = totals[:1] or mine
     result: dict[int, tuple[int, int]] = {}
     for line, row in enumerate(rows[1:], start=2):

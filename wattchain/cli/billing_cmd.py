@@ -1,0 +1,296 @@
+"""`wattchain tariff|bill|report ...`: time-of-use tariffs, bills, consumption reports.
+
+Prices are integer micro-units of the settlement token per kWh, energy Wh,
+times ms of block time (or dates and ISO times, converted exactly).
+`bill verify` trusts no node's verdict: it recomputes the bill locally with
+the module's pure ``compute_bill`` from the intervals and tariffs on chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from wattchain.cli.common import (
+    DEFAULT_HOME,
+    CliError,
+    HomeOption,
+    NodeOption,
+    OutputOption,
+    check_output,
+    console,
+    emit,
+    handle_errors,
+    kv_table,
+)
+from wattchain.cli.metering_cmd import fetch
+from wattchain.cli.metering_reports import (
+    fetch_intervals,
+    load_report,
+    parse_band,
+    parse_schedule,
+    recompute_bill,
+    report_csv,
+    self_consumption,
+)
+from wattchain.cli.query_cmd import address_text
+from wattchain.cli.registration_cmd import latest_time_ms
+from wattchain.cli.registration_views import format_time, parse_time_ms, table
+from wattchain.cli.tx_cmd import FeeOption, FromOption, WaitOption, resolve, send
+from wattchain.modules.metering.tariffs import DAY_MS
+
+tariff_app = typer.Typer(help="Time-of-use tariffs per zone (dso).", no_args_is_help=True)
+bill_app = typer.Typer(help="Bills per account and period, recomputable by anyone.",
+                       no_args_is_help=True)
+report_app = typer.Typer(help="Consumption reports per account and zone load profiles.",
+                         no_args_is_help=True)
+
+ZoneId = Annotated[str, typer.Argument(help="Zone id.")]
+Account = Annotated[str, typer.Option("--account", help="Key name or 0x address.")]
+Start = Annotated[str, typer.Option("--start", help="Period start: date, ISO time or ms.")]
+End = Annotated[str, typer.Option("--end", help="Period end (exclusive), likewise.")]
+CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the intervals "
+                                                "to this CSV file.")]
+
+
+def next_boundary(home: Path, node: str | None, margin_ms: int = 3_000) -> int:
+    """The first interval start at least ``margin_ms`` after the latest block."""
+    params = fetch(home, node, "params")
+    interval_ms = int(params["interval_ms"])
+    earliest = latest_time_ms(home, node) + margin_ms
+    return -(-earliest // interval_ms) * interval_ms
+
+
+@tariff_app.command("set")
+@handle_errors
+def tariff_set(
+    zone_id: ZoneId, sender: FromOption,
+    effective_from: Annotated[str, typer.Option(help="Date, ISO time, ms, or `next` (the "
+                                                "next interval start).")],
+    band: Annotated[list[str], typer.Option(help="NAME:IMPORT:EXPORT in micro-units per "
+                                            "kWh; repeat, up to 8.")],
+    weekday: Annotated[str | None, typer.Option(help="Hours to bands, e.g. "
+                                                "0-7:night,7-24:day (default: the first "
+                                                "band all day).")] = None,
+    weekend: Annotated[str | None, typer.Option(help="Likewise (default: as weekdays).")
+                       ] = None,
+    holiday: Annotated[str | None, typer.Option(help="Likewise (default: as weekends).")
+                       ] = None,
+    weekend_days: Annotated[str, typer.Option(help="Local weekdays, Monday 0 .. Sunday 6.")
+                            ] = "5,6",
+    holidays: Annotated[str, typer.Option(help="Local dates, e.g. 2026-12-25,2026-12-26.")
+                        ] = "",
+    utc_offset_minutes: Annotated[int, typer.Option(help="The zone's local time.")] = 0,
+    standing_charge: Annotated[int, typer.Option(help="Micro-units per day.")] = 0,
+    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
+    wait: WaitOption = True, output: OutputOption = "text",
+) -> None:
+    """Set a new tariff version of a zone, effective in the future (dso role)."""
+    bands = [parse_band(text) for text in band]
+    first = bands[0][0] if bands else ""
+    weekday_hours = parse_schedule(weekday or first, bands, "weekday")
+    weekend_hours = parse_schedule(weekend, bands, "weekend") if weekend else weekday_hours
+    holiday_hours = parse_schedule(holiday, bands, "holiday") if holiday else weekend_hours
+    try:
+        days = [int(day) for day in weekend_days.split(",") if day.strip()]
+    except ValueError:
+        raise CliError("--weekend-days must be comma-separated weekday numbers") from None
+    dates = sorted(parse_time_ms(day, "holidays") // DAY_MS
+                   for day in holidays.split(",") if day.strip())
+    start = next_boundary(home, node) if effective_from == "next" else parse_time_ms(
+        effective_from, "effective-from")
+    answer = send(home, node, sender, "metering", "set_tariff",
+                  [zone_id, start, utc_offset_minutes, days, dates, bands,
+                   [weekday_hours, weekend_hours, holiday_hours], standing_charge],
+                  fee, wait, output)
+    if output == "text" and answer is not None:
+        console.print(f"effective from {start} ({format_time(start)})")
+
+
+def versions_table(zone_id: str, versions: list[dict[str, Any]]) -> Any:
+    rows = []
+    for version in versions:
+        bands = ", ".join(f"{name} {imp}/{exp}" for name, imp, exp in version["bands"])
+        rows.append([format_time(version["effective_from_ms"]), version["utc_offset_minutes"],
+                     bands, version["standing_charge"]])
+    return table(f"tariffs of {zone_id} (import/export micro-units per kWh)",
+                 ["effective from", "UTC offset min", "bands", "standing/day"], rows)
+
+
+@tariff_app.command("list")
+@handle_errors
+def tariff_list(zone_id: ZoneId, home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+                output: OutputOption = "text") -> None:
+    """Every tariff version of a zone, oldest first."""
+    check_output(output)
+    value = fetch(home, node, "tariffs", zone_id=zone_id)
+    emit(output, value, versions_table(zone_id, value["versions"]))
+
+
+@tariff_app.command("show")
+@handle_errors
+def tariff_show(zone_id: ZoneId,
+                at: Annotated[str | None, typer.Option(help="Time (default: the latest "
+                                                       "block).")] = None,
+                home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+                output: OutputOption = "text") -> None:
+    """The tariff in force in a zone at a time, and the band then."""
+    check_output(output)
+    time_ms = parse_time_ms(at, "at") if at is not None else latest_time_ms(home, node)
+    versions = fetch(home, node, "tariffs", zone_id=zone_id)["versions"]
+    in_force = [v for v in versions if v["effective_from_ms"] <= time_ms]
+    if not in_force:
+        raise CliError(f"no tariff of zone {zone_id!r} is in force at {format_time(time_ms)}"
+                       + (f"; the next starts {format_time(versions[0]['effective_from_ms'])}"
+                          if versions else ""))
+    value = {**in_force[-1], "band_now": fetch(home, node, "band", zone_id=zone_id,
+                                               time_ms=time_ms)}
+    emit(output, value, kv_table(f"tariff of {zone_id} at {format_time(time_ms)}", value))
+
+
+# -- bills -----------------------------------------------------------------------------
+
+
+def period(home: Path, account: str, start: str, end: str) -> dict[str, Any]:
+    return {"account": address_text(home, account), "start_ms": parse_time_ms(start, "start"),
+            "end_ms": parse_time_ms(end, "end")}
+
+
+def bill_table(bill: dict[str, Any]) -> Any:
+    return table(f"bill of {bill['account']} {format_time(bill['start_ms'])} .. "
+                 f"{format_time(bill['end_ms'])}: total {bill['total']}",
+                 ["kind", "band", "quantity", "unit price", "amount"],
+                 [[line["kind"], line["band"], line["quantity"], line["unit_price"],
+                   line["amount"]] for line in bill["lines"]])
+
+
+@bill_app.command("issue")
+@handle_errors
+def bill_issue(sender: FromOption, account: Account, start: Start, end: End,
+               home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+               fee: FeeOption = None, wait: WaitOption = True,
+               output: OutputOption = "text") -> None:
+    """Bill an ended period of an account (the account, a dso, meter operator or admin)."""
+    window = period(home, account, start, end)
+    send(home, node, sender, "metering", "issue_bill",
+         [resolve(home, account), window["start_ms"], window["end_ms"]], fee, wait, output)
+
+
+@bill_app.command("show")
+@handle_errors
+def bill_show(account: Account, start: Start, end: End, home: HomeOption = DEFAULT_HOME,
+              node: NodeOption = None, output: OutputOption = "text") -> None:
+    """A stored bill and its line items."""
+    check_output(output)
+    value = fetch(home, node, "bill", **period(home, account, start, end))
+    emit(output, value, bill_table(value))
+
+
+@bill_app.command("list")
+@handle_errors
+def bill_list(account: Account, home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+              output: OutputOption = "text") -> None:
+    """Every bill of an account."""
+    check_output(output)
+    value = fetch(home, node, "bills", account=address_text(home, account))
+    emit(output, value, table(f"bills of {value['account']}",
+                              ["start", "end", "import Wh", "export Wh", "total"],
+                              [[format_time(b["start_ms"]), format_time(b["end_ms"]),
+                                b["import_wh"], b["export_wh"], b["total"]]
+                               for b in value["bills"]]))
+
+
+@bill_app.command("verify")
+@handle_errors
+def bill_verify(account: Account, start: Start, end: End, home: HomeOption = DEFAULT_HOME,
+                node: NodeOption = None, output: OutputOption = "text") -> None:
+    """Recompute a bill here from on-chain intervals and tariffs; exit 1 on mismatch."""
+    check_output(output)
+    stored = fetch(home, node, "bill", **period(home, account, start, end))
+    _, intervals = fetch_intervals(lambda path, **data: fetch(home, node, path, **data),
+                                   stored["start_ms"], stored["end_ms"],
+                                   account=stored["account"])
+    versions = fetch(home, node, "tariffs", zone_id=stored["zone_id"])["versions"]
+    fresh = recompute_bill(stored, intervals, versions)
+    matches = fresh == stored
+    value = {"matches": matches, "stored_total": stored["total"],
+             "recomputed_total": fresh["total"], "intervals": len(intervals),
+             "recomputed": fresh}
+    emit(output, value, f"[bold green]match[/]: total {stored['total']} recomputed from "
+         f"{len(intervals)} intervals" if matches else
+         f"[bold red]mismatch[/]: stored total {stored['total']}, recomputed {fresh['total']}")
+    if not matches:
+        raise typer.Exit(1)
+
+
+# -- reports ---------------------------------------------------------------------------
+
+
+def emit_report(output: str, value: dict[str, Any], title: str, csv_file: Path | None) -> None:
+    if csv_file is not None:
+        csv_file.write_text(report_csv(value["intervals"]))
+    peak = value["peak_demand"]
+    rows = {name: value[name] for name in ("import_wh", "export_wh", "estimated_intervals")}
+    if peak:
+        rows["peak demand"] = f"{peak['average_w']} W at {format_time(peak['start_ms'])}"
+    if "self_consumption_pct" in value and value["self_consumption_pct"] is not None:
+        rows["self-consumption"] = f"{value['self_consumption_pct']} % of " \
+                                   f"{value['production_wh']} Wh produced"
+    for band in value["bands"]:
+        rows[f"band {band['band'] or '(no tariff)'}"] = \
+            f"{band['import_wh']} Wh in, {band['export_wh']} Wh out"
+    emit(output, value, kv_table(title, rows))
+    if output == "text":
+        console.print(table("intervals", ["start", "import Wh", "export Wh", "band", "est."],
+                            [[format_time(r["start_ms"]), r["import_wh"], r["export_wh"],
+                              r["band"], "yes" if r["estimated"] else ""]
+                             for r in value["intervals"]]))
+
+
+@report_app.command("account")
+@handle_errors
+def report_account(who: Annotated[str, typer.Argument(help="Key name or 0x address.")],
+                   start: Start, end: End, csv_file: CsvOption = None,
+                   home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+                   output: OutputOption = "text") -> None:
+    """An account's grid exchange per interval and band, its peak demand, and the
+    self-consumption ratio of its production meters."""
+    check_output(output)
+    window = period(home, who, start, end)
+
+    def query(path: str, **data: Any) -> Any:
+        return fetch(home, node, path, **data)
+
+    interval_ms, intervals = fetch_intervals(query, window["start_ms"], window["end_ms"],
+                                             account=window["account"])
+    meters = query("meters", account=window["account"])["meters"]
+    zone = next((m["zone_id"] for m in meters if not m["submeter"]), None)
+    versions = query("tariffs", zone_id=zone)["versions"] if zone else []
+    value = {"account": window["account"], "zone_id": zone, "start_ms": window["start_ms"],
+             "end_ms": window["end_ms"], **load_report(intervals, interval_ms, versions)}
+    production = 0
+    for meter in meters:
+        if meter["type"] == "production":
+            production += sum(r["export_wh"] for r in fetch_intervals(
+                query, window["start_ms"], window["end_ms"], meter_id=meter["meter_id"])[1])
+    if production:
+        value.update(self_consumption(production, value["export_wh"]))
+    emit_report(output, value, f"account {window['account']}", csv_file)
+
+
+@report_app.command("zone")
+@handle_errors
+def report_zone(zone_id: ZoneId, start: Start, end: End, csv_file: CsvOption = None,
+                home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
+                output: OutputOption = "text") -> None:
+    """A zone's load profile: grid import, export and net per interval, and its peak."""
+    check_output(output)
+    begin, finish = parse_time_ms(start, "start"), parse_time_ms(end, "end")
+    interval_ms, intervals = fetch_intervals(
+        lambda path, **data: fetch(home, node, path, **data), begin, finish, zone_id=zone_id)
+    versions = fetch(home, node, "tariffs", zone_id=zone_id)["versions"]
+    value = {"zone_id": zone_id, "start_ms": begin, "end_ms": finish,
+             **load_report(intervals, interval_ms, versions)}
+    emit_report(output, value, f"zone {zone_id}", csv_file)
