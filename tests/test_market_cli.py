@@ -76,6 +76,8 @@ def test_households_trade_settle_and_receive_certificates(market_node: NodeProce
         cli.run("tx", "transfer", "--from", "faucet", "--to", name, "--amount", "5000000")
         if role:
             cli.run("tx", "grant-role", "--from", "faucet", "--account", name, "--role", role)
+    cli.run("tariff", "set", "north", "--from", "dso", "--band", "flat:300000:50000",
+            "--effective-from", "next")  # so Alice's bill can carry her sale
     keyring = Keyring(market_node.home / "keyring", backend="test")
     operator, alice = keyring.get("operator"), keyring.get("alice")
     meter_key = PrivateKey(b"\x51" * 32)
@@ -115,3 +117,12 @@ def test_households_trade_settle_and_receive_certificates(market_node: NodeProce
     assert cli.json("cert", "list", "carol")["retired_wh"] == 8
     history = cli.json("market", "history", "alice")["orders"]
     assert history[0]["status"] == "filled"
+    # Alice's bill: the 8 Wh fed in were sold peer to peer, so no feed-in credit
+    period = ["--account", "alice", "--start", str(interval),
+              "--end", str(interval + INTERVAL_MS)]
+    cli.run("bill", "issue", "--from", "alice", *period)
+    bill = cli.json("bill", "show", *period)
+    assert [(line["kind"], line["amount"]) for line in bill["lines"]] == [
+        ("p2p_sales", -settled[0]["paid"])]
+    verified = cli.json("bill", "verify", *period)
+    assert verified["matches"] and verified["trades"] == 1

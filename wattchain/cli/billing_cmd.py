@@ -3,7 +3,8 @@
 Prices are integer micro-units of the settlement token per kWh, energy Wh,
 times ms of block time (or dates and ISO times, converted exactly).
 `bill verify` trusts no node's verdict: it recomputes the bill locally with
-the module's pure ``compute_bill`` from the intervals and tariffs on chain.
+the module's pure ``compute_bill`` from the intervals, tariffs and the
+account's settled trades (those the bill lists) on chain.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from wattchain.cli.common import (
     handle_errors,
     kv_table,
 )
+from wattchain.cli.market_cmd import fetch as fetch_trading
 from wattchain.cli.metering_cmd import fetch
 from wattchain.cli.metering_reports import (
     fetch_intervals,
+    fetch_trades,
     load_report,
     parse_band,
     parse_schedule,
@@ -159,8 +162,11 @@ def period(home: Path, account: str, start: str, end: str) -> dict[str, Any]:
 
 
 def bill_table(bill: dict[str, Any]) -> Any:
+    pending = bill.get("p2p_pending", 0)
     return table(f"bill of {bill['account']} {format_time(bill['start_ms'])} .. "
-                 f"{format_time(bill['end_ms'])}: total {bill['total']}",
+                 f"{format_time(bill['end_ms'])}: total {bill['total']}"
+                 + (f" ({pending} trades of the period not yet settled: not on it)"
+                    if pending else ""),
                  ["kind", "band", "quantity", "unit price", "amount"],
                  [[line["kind"], line["band"], line["quantity"], line["unit_price"],
                    line["amount"]] for line in bill["lines"]])
@@ -213,13 +219,16 @@ def bill_verify(account: Account, start: Start, end: End, home: HomeOption = DEF
                                    stored["start_ms"], stored["end_ms"],
                                    account=stored["account"])
     versions = fetch(home, node, "tariffs", zone_id=stored["zone_id"])["versions"]
-    fresh = recompute_bill(stored, intervals, versions)
+    trades = fetch_trades(lambda path, **data: fetch_trading(home, node, path, **data),
+                          stored["account"], stored["start_ms"], stored["end_ms"]) \
+        if stored["p2p_trade_ids"] else []
+    fresh = recompute_bill(stored, intervals, versions, trades)
     matches = fresh == stored
     value = {"matches": matches, "stored_total": stored["total"],
              "recomputed_total": fresh["total"], "intervals": len(intervals),
-             "recomputed": fresh}
+             "trades": len(stored["p2p_trade_ids"]), "recomputed": fresh}
     emit(output, value, f"[bold green]match[/]: total {stored['total']} recomputed from "
-         f"{len(intervals)} intervals" if matches else
+         f"{len(intervals)} intervals and {value['trades']} trades" if matches else
          f"[bold red]mismatch[/]: stored total {stored['total']}, recomputed {fresh['total']}")
     if not matches:
         raise typer.Exit(1)

@@ -14,8 +14,9 @@ from typing import Any
 
 from wattchain.cli.common import CliError
 from wattchain.modules.metering.billing import compute_bill
-from wattchain.modules.metering.bills import bill_json, tariff_from_json
+from wattchain.modules.metering.bills import bill_json, tariff_from_json, trade_ids_of
 from wattchain.modules.metering.tariffs import Tariff, band_at, tariff_in_force
+from wattchain.modules.metering.types import BUYER, SELLER, TradeShare
 from wattchain.modules.metering.views import energy_from_json
 
 
@@ -65,15 +66,49 @@ def fetch_intervals(fetch: Any, start: int, end: int, **owner: Any) -> tuple[int
         cursor = page["intervals"][-1]["start_ms"] + 1
 
 
+def fetch_trades(fetch: Any, account: str, start: int, end: int) -> list[Any]:
+    """Every ``trading/trades`` record of an account with interval start in
+    [start, end), halving the window while a page is truncated."""
+    page = fetch("trades", account=account, from_ms=start, to_ms=end)
+    if not page.get("truncated"):
+        return list(page["trades"])
+    if end - start <= 1:
+        raise CliError(f"too many trades of {account} in interval {start} to list")
+    middle = (start + end) // 2
+    return fetch_trades(fetch, account, start, middle) + fetch_trades(fetch, account,
+                                                                      middle, end)
+
+
+def trade_shares(trades: list[dict[str, Any]], account: str,
+                 trade_ids: list[int]) -> list[TradeShare]:
+    """The account's side of those ``trading/trades`` records that are settled and
+    among ``trade_ids`` (a bill counts the trades settled when it was issued)."""
+    shares = []
+    for trade in trades:
+        if not trade["settled"] or trade["trade_id"] not in trade_ids:
+            continue
+        for role in (BUYER, SELLER):
+            if trade[role].lower() == account.lower():
+                shares.append(TradeShare(trade["trade_id"], trade["interval_start"], role,
+                                         trade["delivered_wh"], trade["paid"],
+                                         trade["fee_paid"], trade["penalty"]))
+    return shares
+
+
 def recompute_bill(bill: dict[str, Any], intervals: list[dict[str, Any]],
-                   tariff_versions: list[dict[str, Any]]) -> dict[str, Any]:
-    """The bill as ``compute_bill`` makes it from query results, in the bill's JSON view."""
+                   tariff_versions: list[dict[str, Any]],
+                   trades: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The bill as ``compute_bill`` makes it from query results, in the bill's JSON view.
+
+    ``trades``: the account's ``trading/trades`` records of the period."""
     energy = [energy_from_json(record) for record in intervals]
     versions = [tariff_from_json(version) for version in tariff_versions]
     account = bytes.fromhex(bill["account"][2:])
-    fresh = compute_bill(bill["start_ms"], bill["end_ms"], energy, versions)
+    shares = trade_shares(trades or [], bill["account"], bill.get("p2p_trade_ids", []))
+    fresh = compute_bill(bill["start_ms"], bill["end_ms"], energy, versions, shares)
     return bill_json(account, bill["start_ms"], bill["end_ms"],
-                     [bill["zone_id"], bill["height"], fresh])
+                     [bill["zone_id"], bill["height"], fresh, trade_ids_of(shares),
+                      bill.get("p2p_pending", 0)])
 
 
 def band_name(versions: list[tuple[int, Tariff]], time_ms: int) -> str:

@@ -18,5 +18,6 @@ def build_vm() -> VM:
     metering = MeteringModule(roles=accounts.keeper, registry=registration.registry)
     trading = TradingModule(bank=accounts.keeper, registry=registration.registry,
                             energy=metering.energy)
+    metering.attach_trades(trading.history)  # bills' peer-to-peer lines
     return VM([chain, accounts, registration, metering, trading], ledger=accounts.keeper,
               evidence_keeper=chain)

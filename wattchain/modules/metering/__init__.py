@@ -12,7 +12,9 @@ tariffs and bills anyone can recompute.
 
 Other modules ask through ``MeteredEnergy`` (``module.energy``). Roles come
 from the accounts module (``RoleChecker``), assets from registration
-(``ProducerRegistry``).
+(``ProducerRegistry``), settled peer-to-peer trades for bills from trading
+(``SettledTrades``, attached after construction since trading needs
+``module.energy``; without it bills have no peer-to-peer lines).
 """
 
 from __future__ import annotations
@@ -27,11 +29,16 @@ from wattchain.modules.metering.ingest import ReadingHandlers
 from wattchain.modules.metering.keeper import MeteringKeeper
 from wattchain.modules.metering.queries import MeteringQueries
 from wattchain.modules.metering.spans import interval_start
-from wattchain.modules.metering.types import MeteredEnergy, ProducerRegistry, RoleChecker
+from wattchain.modules.metering.types import (
+    MeteredEnergy,
+    ProducerRegistry,
+    RoleChecker,
+    SettledTrades,
+)
 from wattchain.vm.interface import Context, Handler, Query
 from wattchain.vm.state import Overlay, StateReader
 
-__all__ = ["MeteringModule", "MeteredEnergy"]
+__all__ = ["MeteringModule", "MeteredEnergy", "SettledTrades"]
 
 
 class MeteringModule:
@@ -43,7 +50,7 @@ class MeteringModule:
         meters = MeterHandlers(self.keeper, roles, registry)
         readings = ReadingHandlers(self.keeper)
         queries = MeteringQueries(self.keeper)
-        billing = BillingService(self.keeper, roles)
+        billing = self.billing = BillingService(self.keeper, roles)
         self.handlers: Mapping[str, Handler] = {
             "register_meter": meters.register_meter,
             "commission": meters.commission,
@@ -65,6 +72,10 @@ class MeteringModule:
             "bills": billing.bills,
             "verify_bill": billing.verify_bill,
         }
+
+    def attach_trades(self, trades: SettledTrades) -> None:
+        """Let bills read settled peer-to-peer trades (wired once, before any block)."""
+        self.billing.trades = trades
 
     def init_genesis(self, state: Overlay, section: Mapping[str, Any]) -> None:
         genesis.init_genesis(self.keeper, state, section)

@@ -5,12 +5,15 @@
   strictly in the future; earlier versions stay (history).
 * ``issue_bill [account, start_ms, end_ms]`` (the account, a dso, a
   meter_operator or an admin): bill ended intervals of the account's grid
-  meters, priced by the tariffs of their zone; stored once per period.
+  meters, priced by the tariffs of their zone, with the account's settled
+  peer-to-peer trades of the period (``billing``); stored once per period as
+  ``[zone_id, height, bill, p2p trade ids, p2p pending]`` (bills stored before
+  trading joined have the first three only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wattchain import codec
@@ -35,7 +38,7 @@ from wattchain.modules.metering.tariffs import (
     day_type,
     tariff_in_force,
 )
-from wattchain.modules.metering.types import RoleChecker
+from wattchain.modules.metering.types import RoleChecker, SettledTrade, SettledTrades
 from wattchain.modules.registration.validation import check_int, check_zone_id
 from wattchain.vm.interface import Context, arg_address, expect_args
 from wattchain.vm.params import load_params
@@ -68,18 +71,36 @@ def tariff_from_json(data: Mapping[str, Any]) -> tuple[int, Tariff]:
 
 
 def bill_json(account: bytes, start: int, end: int, record: list[Any]) -> dict[str, Any]:
-    zone_id, height, (lines, total, import_wh, export_wh, estimated) = record
+    zone_id, height, (lines, total, import_wh, export_wh, estimated), *p2p = record
+    trade_ids, pending = p2p if p2p else ([], 0)
     return {"account": format_address(account), "zone_id": zone_id, "start_ms": start,
             "end_ms": end, "height": height, "total": total, "import_wh": import_wh,
             "export_wh": export_wh, "estimated_intervals": estimated,
             "lines": [dict(zip(("kind", "tariff_from_ms", "band", "quantity", "unit_price",
-                                "amount"), line, strict=True)) for line in lines]}
+                                "amount"), line, strict=True)) for line in lines],
+            "p2p_trade_ids": list(trade_ids), "p2p_pending": pending}
+
+
+def trade_ids_of(trades: Sequence[SettledTrade]) -> list[int]:
+    return sorted({trade.trade_id for trade in trades})
 
 
 class BillingService:
     def __init__(self, keeper: MeteringKeeper, roles: RoleChecker) -> None:
         self.keeper = keeper
         self.roles = roles
+        self.trades: SettledTrades | None = None  # none until trading is attached
+
+    def settled_trades(self, state: StateReader, account: bytes, start: int, end: int,
+                       trade_ids: list[int] | None = None) -> list[SettledTrade]:
+        """The account's settled trades of the period (only ``trade_ids``, if given)."""
+        if self.trades is None:
+            return []
+        found = self.trades.settled_for(state, account, start, end)
+        return [t for t in found if trade_ids is None or t.trade_id in trade_ids]
+
+    def pending_trades(self, state: StateReader, account: bytes, start: int, end: int) -> int:
+        return 0 if self.trades is None else self.trades.pending_for(state, account, start, end)
 
     def billing_zone(self, state: StateReader, account: bytes) -> str | None:
         for _, meter in self.keeper.iterate_meters(state):
@@ -87,8 +108,8 @@ class BillingService:
                 return meter.zone_id
         return None
 
-    def compute(self, state: StateReader, account: bytes, start: int,
-                end: int) -> tuple[str, list[Any]]:
+    def compute(self, state: StateReader, account: bytes, start: int, end: int,
+                trades: Sequence[SettledTrade]) -> tuple[str, list[Any]]:
         zone_id = self.billing_zone(state, account)
         if zone_id is None:
             raise NoTariff("the account has no grid meter to bill")
@@ -98,7 +119,7 @@ class BillingService:
         prefix = keys.account_intervals_prefix(account)
         energy = [(s, e) for s, e in self.keeper.interval_records(state, prefix)
                   if start <= s < end]
-        return zone_id, compute_bill(start, end, energy, versions)
+        return zone_id, compute_bill(start, end, energy, versions, trades)
 
     # -- handlers ----------------------------------------------------------------
 
@@ -129,8 +150,11 @@ class BillingService:
         key = keys.bill_key(account, start, end)
         if ctx.state.get(key) is not None:
             raise BillExists("this period is already billed")
-        zone_id, bill = self.compute(ctx.state, account, start, end)
-        ctx.state.set(key, codec.encode([zone_id, ctx.height, bill]))
+        trades = self.settled_trades(ctx.state, account, start, end)
+        zone_id, bill = self.compute(ctx.state, account, start, end, trades)
+        pending = self.pending_trades(ctx.state, account, start, end)
+        ctx.state.set(key, codec.encode([zone_id, ctx.height, bill, trade_ids_of(trades),
+                                         pending]))
         ctx.emit("bill_issued", {"account": account, "start_ms": start, "end_ms": end,
                                  "total": bill[1]})
 
@@ -182,11 +206,13 @@ class BillingService:
         return {"account": format_address(account), "bills": items}
 
     def verify_bill(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Recompute a stored bill from on-chain data and compare."""
+        """Recompute a stored bill from on-chain data (its own trades) and compare."""
         stored = self.bill(state, data)
         account = address_field(data, "account")
-        zone_id, bill = self.compute(state, account, stored["start_ms"], stored["end_ms"])
-        fresh = bill_json(account, stored["start_ms"], stored["end_ms"],
-                          [zone_id, stored["height"], bill])
+        start, end = stored["start_ms"], stored["end_ms"]
+        trades = self.settled_trades(state, account, start, end, stored["p2p_trade_ids"])
+        zone_id, bill = self.compute(state, account, start, end, trades)
+        fresh = bill_json(account, start, end, [zone_id, stored["height"], bill,
+                                                trade_ids_of(trades), stored["p2p_pending"]])
         return {"matches": fresh == stored, "stored_total": stored["total"],
                 "recomputed_total": fresh["total"]}

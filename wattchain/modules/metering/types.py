@@ -13,13 +13,15 @@ zone's grid exchange, which bills and settlement use.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from wattchain.modules.registration.types import ProducerRegistry, RoleChecker
 from wattchain.vm.state import StateReader
 
-__all__ = ["ProducerRegistry", "RoleChecker", "MeteredEnergy"]
+__all__ = ["ProducerRegistry", "RoleChecker", "MeteredEnergy", "SettledTrade", "SettledTrades",
+           "TradeShare"]
 
 METER_TYPES: tuple[str, ...] = ("consumption", "net", "production", "storage", "ev_charger")
 # Types whose meter must name the asset it measures.
@@ -145,4 +147,69 @@ class MeteredEnergy(Protocol):
 
     def closed_until(self, state: StateReader) -> int:
         """Every interval starting before this ms has ended (late readings may revise it)."""
+        ...
+
+
+BUYER = "buyer"
+SELLER = "seller"
+
+
+class SettledTrade(Protocol):
+    """One account's side of a settled peer-to-peer trade, as bills read it."""
+
+    @property
+    def trade_id(self) -> int: ...
+
+    @property
+    def interval_start(self) -> int: ...
+
+    @property
+    def role(self) -> str:
+        """``BUYER`` or ``SELLER``: the account's side of the trade."""
+        ...
+
+    @property
+    def delivered_wh(self) -> int: ...
+
+    @property
+    def paid(self) -> int:
+        """Buyer to seller, for the delivered energy."""
+        ...
+
+    @property
+    def fee_paid(self) -> int:
+        """Buyer to the grid, for the delivered energy."""
+        ...
+
+    @property
+    def penalty(self) -> int:
+        """Seller to buyer, for energy sold but not delivered."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TradeShare:
+    """A concrete ``SettledTrade`` (made from query results by ``wattchain bill verify``)."""
+
+    trade_id: int
+    interval_start: int
+    role: str
+    delivered_wh: int
+    paid: int
+    fee_paid: int
+    penalty: int
+
+
+class SettledTrades(Protocol):
+    """What bills ask of trading (``MeteringModule.attach_trades``)."""
+
+    def settled_for(self, state: StateReader, account: bytes, start_ms: int,
+                    end_ms: int) -> Sequence[SettledTrade]:
+        """The account's side of every settled trade with interval start in
+        [start_ms, end_ms), by ascending trade id (a self-trade: both sides)."""
+        ...
+
+    def pending_for(self, state: StateReader, account: bytes, start_ms: int,
+                    end_ms: int) -> int:
+        """How many of the account's trades in [start_ms, end_ms) are not settled yet."""
         ...

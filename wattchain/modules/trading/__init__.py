@@ -3,7 +3,7 @@ uniform-price clearing at gate closure, and the record of every trade.
 
 Zones choose auction (default) or continuous matching. Settlement against
 metered delivery, certificates, cross-zone trades and oracle-driven price
-bands come next.
+bands come next. Metering's bills read settled trades through ``history``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from wattchain.modules.trading import genesis, invariants
 from wattchain.modules.trading.gate import GateClosure
 from wattchain.modules.trading.handlers import TradingHandlers
+from wattchain.modules.trading.history import TradeHistory
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.queries import TradingQueries
@@ -29,6 +30,7 @@ class TradingModule:
     def __init__(self, bank: Bank, registry: Registry, energy: MeteredEnergy) -> None:
         self.keeper = TradingKeeper()
         self.bank = bank
+        self.history = TradeHistory(self.keeper)  # what bills read (metering.attach_trades)
         matcher = Matcher(self.keeper, bank, registry)
         handlers = TradingHandlers(self.keeper, bank, registry, matcher)
         queries = TradingQueries(self.keeper)

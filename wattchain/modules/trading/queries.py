@@ -108,9 +108,13 @@ class TradingQueries:
         return {"clearings": records[-MAX_RESULTS:]}
 
     def trades(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Filters: account, zone, interval_start, from_ms <= interval start < to_ms.
+        The last MAX_RESULTS by trade id; ``truncated`` says when more matched."""
         account = _address(data, "account") if "account" in data else None
         zone = data.get("zone")
         interval = data.get("interval_start")
+        start = _int(data, "from_ms") if "from_ms" in data else 0
+        end = _int(data, "to_ms") if "to_ms" in data else 1 << 64
         found = []
         for trade in self.keeper.iterate_trades(state):
             if account is not None and account not in (trade.buyer, trade.seller):
@@ -119,8 +123,10 @@ class TradingQueries:
                 continue
             if interval is not None and trade.interval_start != interval:
                 continue
+            if not start <= trade.interval_start < end:
+                continue
             found.append(trade_json(trade))
-        return {"trades": found[-MAX_RESULTS:]}
+        return {"trades": found[-MAX_RESULTS:], "truncated": len(found) > MAX_RESULTS}
 
     def certificates(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         owner = _address(data, "owner")
