@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from wattchain import codec
 from wattchain.vm.state import StateReader
@@ -61,3 +61,39 @@ def load_params(state: StateReader) -> ChainParams:
 
 def encode_params(params: ChainParams) -> bytes:
     return codec.encode(params.to_list())
+
+
+class IntegerParams:
+    """Shared behaviour of a module's dataclass of integer protocol parameters.
+
+    Subclasses are dataclasses whose fields are all ints; ``minimum`` is the
+    smallest value each may take and ``module`` names them in errors.
+    """
+
+    minimum: ClassVar[int] = 0
+    module: ClassVar[str] = "module"
+
+    def validate(self) -> list[str]:
+        kind = "positive" if self.minimum > 0 else "non-negative"
+        return [f"params.{item.name} must be a {kind} integer" for item in fields(self)  # type: ignore[arg-type]
+                if type(getattr(self, item.name)) is not int
+                or getattr(self, item.name) < self.minimum]
+
+    def to_list(self) -> list[int]:
+        return [getattr(self, item.name) for item in fields(self)]  # type: ignore[arg-type]
+
+    def to_json(self) -> dict[str, int]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Self:
+        if not isinstance(data, dict):
+            raise ValueError("params must be an object")
+        unknown = sorted(set(data) - {item.name for item in fields(cls)})  # type: ignore[arg-type]
+        if unknown:
+            raise ValueError(f"unknown {cls.module} params: {', '.join(unknown)}")
+        params = cls(**data)
+        problems = params.validate()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return params

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from wattchain.modules.registration.types import ProducerRegistry, RoleChecker
+from wattchain.vm.params import IntegerParams
 from wattchain.vm.state import StateReader
 
 __all__ = ["ProducerRegistry", "RoleChecker", "MeteredEnergy", "SettledTrade", "SettledTrades",
@@ -36,36 +37,15 @@ READING_DOMAIN = b"wattchain/reading/v1"
 
 
 @dataclass(slots=True)
-class MeteringParams:
+class MeteringParams(IntegerParams):
     """Protocol limits, set in genesis (section ``params``)."""
+
+    module: ClassVar[str] = "metering"
 
     future_tolerance_ms: int = 60_000  # how far a reading may be ahead of block time
     rate_tolerance_pct: int = 10  # allowed excess over the meter's power limit
     max_readings_per_tx: int = 200
     max_gap_intervals: int = 2_880  # longer gaps go wholly to the last interval
-
-    def validate(self) -> list[str]:
-        return [f"params.{item.name} must be a non-negative integer" for item in fields(self)
-                if type(getattr(self, item.name)) is not int or getattr(self, item.name) < 0]
-
-    def to_list(self) -> list[int]:
-        return [getattr(self, item.name) for item in fields(self)]
-
-    def to_json(self) -> dict[str, int]:
-        return {item.name: getattr(self, item.name) for item in fields(self)}
-
-    @classmethod
-    def from_json(cls, data: Any) -> MeteringParams:
-        if not isinstance(data, dict):
-            raise ValueError("params must be an object")
-        unknown = sorted(set(data) - {item.name for item in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown metering params: {', '.join(unknown)}")
-        params = cls(**data)
-        problems = params.validate()
-        if problems:
-            raise ValueError("; ".join(problems))
-        return params
 
 
 @dataclass(slots=True)

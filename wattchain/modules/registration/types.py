@@ -8,9 +8,10 @@ micro-degrees and times in ms of block time. Nothing here is a float.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
 
+from wattchain.vm.params import IntegerParams
 from wattchain.vm.state import StateReader
 
 ASSET_TYPES: tuple[str, ...] = ("solar", "wind", "hydro", "biomass", "geothermal", "storage",
@@ -31,35 +32,15 @@ CONNECTED = frozenset({ACTIVE, SUSPENDED})
 
 
 @dataclass(slots=True)
-class RegistrationParams:
+class RegistrationParams(IntegerParams):
     """Protocol limits, set in genesis (section ``params``)."""
+
+    minimum: ClassVar[int] = 1
+    module: ClassVar[str] = "registration"
 
     max_asset_capacity_w: int = 1_000_000_000  # 1 GW nameplate
     max_energy_capacity_wh: int = 10_000_000_000  # 10 GWh of storage
     max_metadata_bytes: int = 1_024
-
-    def validate(self) -> list[str]:
-        return [f"params.{item.name} must be a positive integer" for item in fields(self)
-                if type(getattr(self, item.name)) is not int or getattr(self, item.name) <= 0]
-
-    def to_list(self) -> list[int]:
-        return [getattr(self, item.name) for item in fields(self)]
-
-    def to_json(self) -> dict[str, int]:
-        return {item.name: getattr(self, item.name) for item in fields(self)}
-
-    @classmethod
-    def from_json(cls, data: Any) -> RegistrationParams:
-        if not isinstance(data, dict):
-            raise ValueError("params must be an object")
-        unknown = sorted(set(data) - {item.name for item in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown registration params: {', '.join(unknown)}")
-        params = cls(**data)
-        problems = params.validate()
-        if problems:
-            raise ValueError("; ".join(problems))
-        return params
 
 
 @dataclass(slots=True)
