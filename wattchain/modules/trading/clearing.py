@@ -108,20 +108,26 @@ def _allocate(orders: list[Order], volume: int, is_inside: Callable[[Order], boo
     inside = [o for o in orders if is_inside(o)]
     marginal = [o for o in orders if is_marginal(o)]
     left = volume - sum(o.quantity for o in inside)
-    shares = _pro_rata(marginal, left)
+    shares = pro_rata({o.order_id: o.quantity for o in marginal}, left)
     return [(o.order_id, o.quantity) for o in inside] + [
         (o.order_id, shares[o.order_id]) for o in marginal if shares[o.order_id] > 0]
 
 
-def _pro_rata(orders: list[Order], amount: int) -> dict[int, int]:
-    total = sum(o.quantity for o in orders)
+def pro_rata(quantities: dict[int, int], amount: int) -> dict[int, int]:
+    """Share ``amount`` over ids in proportion to their quantities (published rule).
+
+    Each id gets ``floor(amount * quantity / total)``; the integer remainder
+    goes one unit at a time to the ids whose exact share had a fraction, in
+    ascending id order. No id gets more than its quantity.
+    """
+    total = sum(quantities.values())
     if amount >= total:
-        return {o.order_id: o.quantity for o in orders}
-    shares = {o.order_id: amount * o.quantity // total for o in orders}
+        return dict(quantities)
+    shares = {key: amount * quantity // total for key, quantity in quantities.items()}
     remainder = amount - sum(shares.values())
-    fractional = sorted(o.order_id for o in orders if amount * o.quantity % total)
-    for order_id in fractional[:remainder]:
-        shares[order_id] += 1
+    fractional = sorted(key for key, quantity in quantities.items() if amount * quantity % total)
+    for key in fractional[:remainder]:
+        shares[key] += 1
     return shares
 
 

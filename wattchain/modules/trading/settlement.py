@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from wattchain.modules.trading import keys
+from wattchain.modules.trading.clearing import pro_rata
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.types import (
     ESCROW_ACCOUNT,
@@ -64,7 +65,7 @@ class Settlement:
                        trades: list[Trade]) -> None:
         sold = sum(t.energy_wh for t in trades)
         exported = self.energy.account_energy(ctx.state, seller, interval_start).export_wh
-        delivered = _pro_rata(sorted(trades, key=lambda t: t.trade_id), min(sold, exported))
+        delivered = pro_rata({t.trade_id: t.energy_wh for t in trades}, min(sold, exported))
         for trade in sorted(trades, key=lambda t: t.trade_id):
             self._settle_trade(ctx, trade, delivered[trade.trade_id])
 
@@ -112,14 +113,3 @@ class Settlement:
                                         "interval": trade.interval_start, "wh": delivered,
                                         "owner": trade.buyer})
 
-
-def _pro_rata(trades: list[Trade], amount: int) -> dict[int, int]:
-    total = sum(t.energy_wh for t in trades)
-    if amount >= total:
-        return {t.trade_id: t.energy_wh for t in trades}
-    shares = {t.trade_id: amount * t.energy_wh // total for t in trades}
-    remainder = amount - sum(shares.values())
-    fractional = [t.trade_id for t in trades if amount * t.energy_wh % total]
-    for trade_id in fractional[:remainder]:
-        shares[trade_id] += 1
-    return shares
