@@ -11,6 +11,7 @@ from wattchain.cli import (
     market_cmd,
     metering_cmd,
     node_cmd,
+    oracle_cmd,
     query_cmd,
     registration_cmd,
     testnet_cmd,
@@ -39,6 +40,7 @@ app.add_typer(billing_cmd.tariff_app, name="tariff")
 app.add_typer(billing_cmd.bill_app, name="bill")
 app.add_typer(billing_cmd.report_app, name="report")
 app.add_typer(market_cmd.cert_app, name="cert")
+app.add_typer(oracle_cmd.app, name="oracle")
 app.command("devnet")(node_cmd.devnet)
 
 

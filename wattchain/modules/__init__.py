@@ -5,6 +5,7 @@ from __future__ import annotations
 from wattchain.modules.accounts import AccountsModule
 from wattchain.modules.chain import ChainModule
 from wattchain.modules.metering import MeteringModule
+from wattchain.modules.oracle import OracleModule
 from wattchain.modules.registration import RegistrationModule
 from wattchain.modules.trading import TradingModule
 from wattchain.vm.execution import VM
@@ -19,5 +20,6 @@ def build_vm() -> VM:
     trading = TradingModule(bank=accounts.keeper, registry=registration.registry,
                             energy=metering.energy)
     metering.attach_trades(trading.history)  # bills' peer-to-peer lines
-    return VM([chain, accounts, registration, metering, trading], ledger=accounts.keeper,
-              evidence_keeper=chain)
+    oracle = OracleModule(roles=accounts.keeper)
+    return VM([chain, accounts, registration, metering, trading, oracle],
+              ledger=accounts.keeper, evidence_keeper=chain)
