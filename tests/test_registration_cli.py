@@ -25,7 +25,10 @@ class Cli:
         return result.output
 
     def json(self, *args: str, ok: bool = True) -> Any:
-        return json.loads(self.run(*args, "--output", "json", ok=ok))
+        """Parse stdout only: warnings and rejections go to stderr."""
+        result = runner.invoke(app, [*args, "--output", "json", "--home", self.home])
+        assert result.exit_code == (0 if ok else 1), result.output
+        return json.loads(result.stdout)
 
 
 def setup_accounts(cli: Cli) -> None:

@@ -7,6 +7,7 @@ import typer
 from wattchain import __version__
 from wattchain.cli import (
     billing_cmd,
+    grid_cmd,
     keys_cmd,
     market_cmd,
     metering_cmd,
@@ -41,6 +42,7 @@ app.add_typer(billing_cmd.bill_app, name="bill")
 app.add_typer(billing_cmd.report_app, name="report")
 app.add_typer(market_cmd.cert_app, name="cert")
 app.add_typer(oracle_cmd.app, name="oracle")
+app.add_typer(grid_cmd.app, name="grid")
 app.command("devnet")(node_cmd.devnet)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wattchain.modules.accounts import AccountsModule
+from wattchain.modules.balancing import BalancingModule
 from wattchain.modules.chain import ChainModule
 from wattchain.modules.metering import MeteringModule
 from wattchain.modules.oracle import OracleModule
@@ -21,5 +22,9 @@ def build_vm() -> VM:
                             energy=metering.energy)
     metering.attach_trades(trading.history)  # bills' peer-to-peer lines
     oracle = OracleModule(roles=accounts.keeper)
-    return VM([chain, accounts, registration, metering, trading, oracle],
+    balancing = BalancingModule(energy=metering.energy, registry=registration.keeper,
+                                feeds=oracle.feeds, market=trading.keeper)
+    # balancing reads oracle values written by txs, not by oracle's end_block (a no-op),
+    # so it may run before oracle; tests/test_oracle.py expects oracle last.
+    return VM([chain, accounts, registration, metering, trading, balancing, oracle],
               ledger=accounts.keeper, evidence_keeper=chain)

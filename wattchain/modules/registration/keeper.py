@@ -229,3 +229,20 @@ class RegistrationKeeper:
     def zone_of(self, state: StateReader, asset_id: int) -> str | None:
         asset = self.get_asset(state, asset_id)
         return None if asset is None else asset.zone_id
+
+    # -- what balancing reads ------------------------------------------------------
+
+    def zone_ids(self, state: StateReader) -> list[str]:
+        """Every registered zone id, ascending."""
+        return [zone_id for zone_id, _ in self.iterate_zones(state)]
+
+    def zone_capacity(self, state: StateReader, zone_id: str, asset_type: str,
+                      at_ms: int) -> int:
+        """Nameplate W of the zone's active assets of ``asset_type`` commissioned by
+        ``at_ms``."""
+        total = 0
+        for asset_id in self.asset_ids(state, keys.by_zone_prefix(zone_id)):
+            asset = self.get_asset(state, asset_id)
+            if asset is not None and asset.asset_type == asset_type:
+                total += self.active_capacity(state, asset_id, at_ms)
+        return total

@@ -159,6 +159,11 @@ class TradingKeeper:
                 found.append(trade)
         return found
 
+    def scheduled_wh(self, state: StateReader, zone: str, interval_start: int) -> int:
+        """Energy of the trades cleared for (zone, interval): balancing's schedule."""
+        return sum(trade.energy_wh for trade in self.iterate_trades(state)
+                   if trade.zone == zone and trade.interval_start == interval_start)
+
     def imbalance_price(self, state: StateReader, zone: str) -> int:
         return _int(state, keys.imbalance_key(zone))
 

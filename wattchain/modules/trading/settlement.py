@@ -14,7 +14,7 @@ each seller and interval, in this published order:
 3. *Shortfall*: for energy sold but not delivered, the seller pays the buyer
    the imbalance premium: shortfall x max(0, imbalance price - trade price),
    as far as the seller's balance allows (the imbalance price is set per zone
-   by its DSO; balancing will supply it later).
+   by its DSO, or by balancing within the DSO's bounds).
 4. *Certificates*: delivered energy from an asset that is renewable and
    certified for the interval mints a granular certificate (asset, interval,
    Wh) to the buyer.
