@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -77,3 +81,22 @@ class NodeProcess:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def node_with_genesis(root: Path, edit: Callable[[dict[str, Any]], None],
+                      min_block_ms: int = 100,
+                      empty_block_ms: int = 1000) -> Iterator[NodeProcess]:
+    """A devnet node process whose genesis ``edit`` changed first (e.g. short
+    intervals so a whole market or metering cycle fits in a test); stopped after."""
+    home, url = make_home(root, min_block_ms=min_block_ms, empty_block_ms=empty_block_ms)
+    genesis_file = home / "config" / "genesis.json"
+    genesis = json.loads(genesis_file.read_text())
+    edit(genesis)
+    genesis_file.write_text(json.dumps(genesis))
+    node = NodeProcess(home, url)
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()

@@ -7,9 +7,10 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from process_helpers import NodeProcess, make_home
+from process_helpers import NodeProcess, node_with_genesis
 from test_registration_cli import Cli, runner, setup_accounts
 
 from wattchain.cli.main import app
@@ -17,17 +18,10 @@ from wattchain.cli.main import app
 
 @pytest.fixture
 def grid_node(tmp_path: Path) -> Iterator[NodeProcess]:
-    home, url = make_home(tmp_path / "home", min_block_ms=100, empty_block_ms=300)
-    genesis_file = home / "config" / "genesis.json"
-    genesis = json.loads(genesis_file.read_text())
-    genesis["params"]["interval_ms"] = 1_000
-    genesis_file.write_text(json.dumps(genesis))
-    node = NodeProcess(home, url)
-    node.start()
-    try:
+    def edit(genesis: dict[str, Any]) -> None:
+        genesis["params"]["interval_ms"] = 1_000
+    with node_with_genesis(tmp_path / "home", edit, min_block_ms=100, empty_block_ms=300) as node:
         yield node
-    finally:
-        node.stop()
 
 
 def test_grid_status_forecast_and_bounds(grid_node: NodeProcess) -> None:

@@ -4,14 +4,13 @@ gate closure, settlement against signed meter readings, certificates."""
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from process_helpers import NodeProcess, make_home
+from process_helpers import NodeProcess, node_with_genesis
 from test_registration_cli import Cli, register, setup_accounts
 
 from wattchain.cli.client import RpcClient
@@ -26,20 +25,13 @@ INTERVAL_MS = 5_000
 @pytest.fixture
 def market_node(tmp_path: Path) -> Iterator[NodeProcess]:
     """A devnet with 5-second intervals, so a whole market cycle fits in a test."""
-    home, url = make_home(tmp_path / "home", min_block_ms=100, empty_block_ms=300)
-    genesis_file = home / "config" / "genesis.json"
-    genesis = json.loads(genesis_file.read_text())
-    genesis["params"]["interval_ms"] = INTERVAL_MS
-    genesis["app_state"]["trading"] = {"params": {
-        "gate_closure_ms": 2_000, "max_order_wh": 10**8, "max_open_orders": 1_000,
-        "settlement_delay_ms": 4_000}, "records": []}
-    genesis_file.write_text(json.dumps(genesis))
-    node = NodeProcess(home, url)
-    node.start()
-    try:
+    def edit(genesis: dict[str, Any]) -> None:
+        genesis["params"]["interval_ms"] = INTERVAL_MS
+        genesis["app_state"]["trading"] = {"params": {
+            "gate_closure_ms": 2_000, "max_order_wh": 10**8, "max_open_orders": 1_000,
+            "settlement_delay_ms": 4_000}, "records": []}
+    with node_with_genesis(tmp_path / "home", edit, min_block_ms=100, empty_block_ms=300) as node:
         yield node
-    finally:
-        node.stop()
 
 
 def send_tx(client: RpcClient, key: PrivateKey, module: str, method: str,

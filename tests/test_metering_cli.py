@@ -8,7 +8,6 @@ test would wait two minutes of block time."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from process_helpers import NodeProcess, make_home
+from process_helpers import NodeProcess, node_with_genesis
 from test_meter_formats import green_button
 from test_registration_cli import Cli
 
@@ -25,17 +24,10 @@ INTERVAL_MS = 2_000
 
 @pytest.fixture
 def fast_node(tmp_path: Path) -> Iterator[NodeProcess]:
-    home, url = make_home(tmp_path / "home")
-    genesis_file = home / "config" / "genesis.json"
-    genesis = json.loads(genesis_file.read_text())
-    genesis["params"]["interval_ms"] = INTERVAL_MS
-    genesis_file.write_text(json.dumps(genesis))
-    node = NodeProcess(home, url)
-    node.start()
-    try:
+    def edit(genesis: dict[str, Any]) -> None:
+        genesis["params"]["interval_ms"] = INTERVAL_MS
+    with node_with_genesis(tmp_path / "home", edit) as node:
         yield node
-    finally:
-        node.stop()
 
 
 def rpc(node: NodeProcess, method: str, **params: Any) -> Any:

@@ -3,12 +3,12 @@ oracle submits, shows, lists, and runs the feeder (simulated and CSV)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from process_helpers import NodeProcess, make_home
+from process_helpers import NodeProcess, node_with_genesis
 from test_registration_cli import Cli
 
 ROUND_MS = 1_000
@@ -18,17 +18,10 @@ ROUND_MS = 1_000
 def oracle_node(tmp_path: Path) -> Iterator[NodeProcess]:
     """The devnet of ``node_process`` with one-second oracle rounds, so the feeder
     crosses several rounds within a test."""
-    home, url = make_home(tmp_path / "home", min_block_ms=100, empty_block_ms=300)
-    genesis_file = home / "config" / "genesis.json"
-    genesis = json.loads(genesis_file.read_text())
-    genesis["app_state"]["oracle"] = {"params": {"round_ms": ROUND_MS, "window_rounds": 30}}
-    genesis_file.write_text(json.dumps(genesis))
-    node = NodeProcess(home, url)
-    node.start()
-    try:
+    def edit(genesis: dict[str, Any]) -> None:
+        genesis["app_state"]["oracle"] = {"params": {"round_ms": ROUND_MS, "window_rounds": 30}}
+    with node_with_genesis(tmp_path / "home", edit, min_block_ms=100, empty_block_ms=300) as node:
         yield node
-    finally:
-        node.stop()
 
 
 def test_oracle_submits_shows_and_feeds(oracle_node: NodeProcess, tmp_path: Path) -> None:
