@@ -40,6 +40,12 @@ class Grid:
     solar_w: int = 0
     feeds: dict[str, int | None] = field(default_factory=dict)
     prices: dict[str, int] = field(default_factory=dict)
+    interval_prices: dict[tuple[str, int], int] = field(default_factory=dict)
+    restrictions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    link_capacity: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    meters: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    assets: dict[int, Any] = field(default_factory=dict)
+    balances: dict[bytes, int] = field(default_factory=dict)
 
     def zone_energy(self, state: StateReader, zone_id: str, start_ms: int) -> IntervalEnergy:
         return IntervalEnergy(*self.energy.get((zone_id, start_ms), (0, 0)))
@@ -64,6 +70,44 @@ class Grid:
     def set_imbalance_price(self, state: Any, zone: str, price: int) -> None:
         self.prices[zone] = price
 
+    def set_interval_imbalance_price(self, state: Any, zone: str, interval_start: int,
+                                     price: int) -> None:
+        self.interval_prices[(zone, interval_start)] = price
+
+    def delete_interval_imbalance_price(self, state: Any, zone: str,
+                                        interval_start: int) -> None:
+        self.interval_prices.pop((zone, interval_start), None)
+
+    def set_restriction(self, state: Any, zone: str, mode: int, cap: int) -> None:
+        self.restrictions[zone] = (mode, cap)
+
+    def links(self, state: StateReader) -> list[tuple[tuple[str, str], tuple[int, int]]]:
+        return sorted(self.link_capacity.items())
+
+    def meter_energy(self, state: StateReader, meter_id: str, start_ms: int) -> IntervalEnergy:
+        return IntervalEnergy(*self.meters.get((meter_id, start_ms), (0, 0)))
+
+    def zone_hosting(self, state: StateReader, zone_id: str) -> tuple[int, int] | None:
+        return (1_000_000, 100_000) if zone_id in self.operators else None
+
+    def zone_asset_ids(self, state: StateReader, zone_id: str) -> list[int]:
+        return sorted(i for i, a in self.assets.items() if a.zone_id == zone_id)
+
+    def get_asset(self, state: StateReader, asset_id: int) -> Any:
+        return self.assets.get(asset_id)
+
+    def active_capacity(self, state: StateReader, asset_id: int, at_ms: int) -> int:
+        asset = self.assets.get(asset_id)
+        return 0 if asset is None else asset.capacity_w
+
+    def transfer(self, state: Any, sender: bytes, recipient: bytes, amount: int) -> None:
+        assert 0 < amount <= self.balances.get(sender, 0)
+        self.balances[sender] -= amount
+        self.balances[recipient] = self.balances.get(recipient, 0) + amount
+
+    def get_balance(self, state: StateReader, address: bytes) -> int:
+        return self.balances.get(address, 0)
+
 
 @dataclass
 class Bench:
@@ -75,7 +119,7 @@ class Bench:
 
 def bench(section: dict[str, Any] | None = None) -> Bench:
     grid = Grid()
-    module = BalancingModule(energy=grid, registry=grid, feeds=grid, market=grid)
+    module = BalancingModule(energy=grid, registry=grid, feeds=grid, market=grid, bank=grid)
     state = MemoryState()
     overlay = Overlay(state)
     module.init_genesis(overlay, section or {})
@@ -132,8 +176,11 @@ def test_a_record_per_zone_and_ended_interval() -> None:
     assert ask(subject, "zone_status", zone="south")["imbalance_wh"] == 0
     assert ask(subject, "totals") == {"interval_start": DAY0, "zones": 2, "import_wh": 5_000,
                                       "export_wh": 1_200, "scheduled_wh": 1_500,
-                                      "imbalance_wh": 3_800}
-    assert [e.kind for e in subject.events] == ["interval_balanced"] * 2
+                                      "imbalance_wh": 3_800, "flex_up_wh": 0,
+                                      "flex_down_wh": 0, "storage_soc_wh": 0,
+                                      "storage_energy_wh": 0, "emergencies": 0}
+    assert [e.kind for e in subject.events if e.kind != "dispatch"] == [
+        "interval_balanced"] * 2
 
 
 def test_catch_up_is_bounded_and_old_records_are_pruned() -> None:

@@ -23,7 +23,7 @@ def build_vm() -> VM:
     metering.attach_trades(trading.history)  # bills' peer-to-peer lines
     oracle = OracleModule(roles=accounts.keeper)
     balancing = BalancingModule(energy=metering.energy, registry=registration.keeper,
-                                feeds=oracle.feeds, market=trading.keeper)
+                                feeds=oracle.feeds, market=trading.keeper, bank=accounts.keeper)
     # balancing reads oracle values written by txs, not by oracle's end_block (a no-op),
     # so it may run before oracle; tests/test_oracle.py expects oracle last.
     return VM([chain, accounts, registration, metering, trading, balancing, oracle],

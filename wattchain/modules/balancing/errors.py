@@ -32,3 +32,33 @@ class BadBounds(BalancingError):
 class RecordNotFound(QueryError):
     codespace = "balancing"
     code = 120
+
+
+class NotAssetOwner(BalancingError):
+    """Only an asset's owner offers or withdraws its flexibility."""
+
+    code = 104
+
+
+class NotFlexible(BalancingError):
+    """The asset is not an active storage or flexible load with a bound meter."""
+
+    code = 105
+
+
+class BadFlexArgs(BalancingError):
+    """A flexibility offer outside the asset's limits."""
+
+    code = 106
+
+
+class BadEmergency(BalancingError):
+    """An unknown emergency kind, a severity outside 1..3 or a bad duration."""
+
+    code = 107
+
+
+class NoEmergency(BalancingError):
+    """An all-clear for a zone that is not in an emergency."""
+
+    code = 108

@@ -11,6 +11,13 @@
 * Solar of a future interval: active solar capacity (W) of the zone x
   irradiance (W/m2, oracle, persisted from its newest fresh value) / 1000 x
   interval hours, in Wh, rounded down; 0 without a fresh irradiance value.
+* Wind of a future interval: active wind capacity x the published generic
+  power curve at the wind speed feed (mm/s, hub height): 0 below cut-in
+  (3 m/s) and from cut-out (25 m/s); rated power from 12 m/s; in between
+  the cube law ``(v^3 - cut_in^3) / (rated^3 - cut_in^3)`` of rated power.
+  Then x interval hours, in Wh, rounded down; 0 without a fresh value.
+* Firm supply: hydro, biomass and geothermal nameplate x ``firm_per_mille``
+  / 1000 x interval hours.
 * Accuracy: each interval whose import was forecast and is non-zero is scored
   ``|actual - forecast| x 1000 // actual`` (absolute percentage error in
   per-mille); a zone's MAPE is the sum of its scores // their count.
@@ -65,3 +72,28 @@ def score(model: ZoneModel, ape: int | None) -> None:
     if ape is not None:
         model.ape_sum += ape
         model.scored += 1
+
+
+CUT_IN_MM_S = 3_000
+RATED_MM_S = 12_000
+CUT_OUT_MM_S = 25_000
+
+
+def wind_per_mille(speed_mm_s: int) -> int:
+    """The generic power curve: output in per-mille of rated power."""
+    if speed_mm_s < CUT_IN_MM_S or speed_mm_s >= CUT_OUT_MM_S:
+        return 0
+    if speed_mm_s >= RATED_MM_S:
+        return PER_MILLE
+    low = CUT_IN_MM_S ** 3
+    return (speed_mm_s ** 3 - low) * PER_MILLE // (RATED_MM_S ** 3 - low)
+
+
+def compute_wind(capacity_w: int, speed_mm_s: int | None, interval_ms: int) -> int:
+    if speed_mm_s is None:
+        return 0
+    return capacity_w * wind_per_mille(speed_mm_s) * interval_ms // (PER_MILLE * MS_PER_HOUR)
+
+
+def compute_firm(capacity_w: int, firm_per_mille: int, interval_ms: int) -> int:
+    return capacity_w * firm_per_mille * interval_ms // (PER_MILLE * MS_PER_HOUR)

@@ -7,10 +7,18 @@ Section shape (every field optional; export writes all of them)::
      "bounds": [{"zone", "floor", "ceiling"}],
      "records": [{<the balancing/zone_status record view>}],
      "models": [{"zone", "level", "offset", "observed", "has_offset", "ape_sum",
-                 "scored", "forecasts": [{"interval_start", "demand_wh", "solar_wh"}]}]}
+                 "scored", "forecasts": [{"interval_start", "demand_wh", "solar_wh",
+                                          "wind_wh", "firm_wh", ...}]}],
+     "next_dispatch": null | <ms>,
+     "flex": [{<the balancing/flex view>}],
+     "dispatches": [{<the balancing/dispatch view>}],
+     "emergencies": [{"zone", <the emergency view>}],
+     "log": [{"zone", <an emergency log entry view>}],
+     "resilience": [{"zone", <the resilience figures>}]}
 
-Derived fields of a record view (imbalance_wh, schedule_deviation_wh) are
-recomputed on import and must match. Export -> import is exact.
+Derived fields of a view (imbalance_wh, schedule_deviation_wh, supply_wh,
+up_wh, ...) are recomputed on import and must match. Export -> import is
+exact.
 """
 
 from __future__ import annotations
@@ -22,13 +30,29 @@ from wattchain.errors import WattchainError
 from wattchain.modules.balancing.invariants import check_all
 from wattchain.modules.balancing.keeper import BalancingKeeper
 from wattchain.modules.balancing.types import (
+    ACTIONS,
+    EMERGENCY_KINDS,
+    FLEX_TYPES,
     RULES,
     BalancingParams,
+    DispatchItem,
+    DispatchRecord,
+    Emergency,
+    FlexAsset,
     Forecast,
     IntervalRecord,
+    LogEntry,
     ZoneModel,
 )
-from wattchain.modules.balancing.views import model_json, record_json
+from wattchain.modules.balancing.views import (
+    dispatch_json,
+    emergency_json,
+    flex_json,
+    forecast_json,
+    log_json,
+    model_json,
+    record_json,
+)
 from wattchain.vm.state import Overlay, StateReader
 
 MAX_INT = (1 << 63) - 1
@@ -65,7 +89,17 @@ def params_from_json(data: Mapping[str, Any]) -> BalancingParams:
         retain_ms=integer(merged, "retain_ms", 1),
         oracle_max_age_ms=integer(merged, "oracle_max_age_ms"),
         price_factor_per_mille=integer(merged, "price_factor_per_mille", 0, 1_000_000),
-        max_catch_up=integer(merged, "max_catch_up", 1, 1_000))
+        max_catch_up=integer(merged, "max_catch_up", 1, 1_000),
+        record_delay_ms=integer(merged, "record_delay_ms"),
+        firm_per_mille=integer(merged, "firm_per_mille", 0, 1_000),
+        deadband_wh=integer(merged, "deadband_wh"),
+        frequency_low_mhz=integer(merged, "frequency_low_mhz"),
+        frequency_high_mhz=integer(merged, "frequency_high_mhz"),
+        frequency_max_age_ms=integer(merged, "frequency_max_age_ms"),
+        auto_emergency_ms=integer(merged, "auto_emergency_ms", 1),
+        emergency_cap=integer(merged, "emergency_cap"))
+    if params.frequency_low_mhz > params.frequency_high_mhz:
+        raise BalancingGenesisError("balancing: frequency_low_mhz is above frequency_high_mhz")
     if params.retain_ms < params.season_ms:
         raise BalancingGenesisError("balancing: retain_ms must be at least season_ms")
     return params
@@ -78,7 +112,8 @@ def record_from_json(item: Mapping[str, Any]) -> tuple[str, int, IntervalRecord]
     record = IntervalRecord(
         integer(item, "import_wh"), integer(item, "export_wh"), integer(item, "scheduled_wh"),
         integer(item, "forecast_demand_wh", -1), integer(item, "forecast_solar_wh", -1),
-        integer(item, "ape_per_mille", -1), integer(item, "price", -MAX_INT), str(rule))
+        integer(item, "ape_per_mille", -1), integer(item, "price", -MAX_INT), str(rule),
+        integer(item, "forecast_wind_wh", -1))
     zone, start = zone_of(item), integer(item, "interval_start")
     if record_json(zone, start, record) != dict(item):
         raise BalancingGenesisError(f"balancing: record {zone}@{start} does not match its "
@@ -89,9 +124,13 @@ def record_from_json(item: Mapping[str, Any]) -> tuple[str, int, IntervalRecord]
 def model_from_json(item: Mapping[str, Any]) -> tuple[str, ZoneModel]:
     try:
         forecasts = [Forecast(integer(f, "interval_start"), integer(f, "demand_wh"),
-                              integer(f, "solar_wh")) for f in item.get("forecasts", [])]
-    except (AttributeError, TypeError) as exc:
+                              integer(f, "solar_wh"), integer(f, "wind_wh"),
+                              integer(f, "firm_wh")) for f in item.get("forecasts", [])]
+        views = [dict(f) for f in item.get("forecasts", [])]
+    except (AttributeError, TypeError, ValueError) as exc:
         raise BalancingGenesisError(f"balancing: bad forecasts: {exc}") from None
+    if [forecast_json(f) for f in forecasts] != views:
+        raise BalancingGenesisError("balancing: forecasts do not match their derived fields")
     has_offset = item.get("has_offset")
     if type(has_offset) is not bool:
         raise BalancingGenesisError("balancing: has_offset must be a boolean")
@@ -99,6 +138,83 @@ def model_from_json(item: Mapping[str, Any]) -> tuple[str, ZoneModel]:
         integer(item, "level", -MAX_INT), integer(item, "offset", -MAX_INT),
         integer(item, "observed"), has_offset, integer(item, "ape_sum"),
         integer(item, "scored"), forecasts)
+
+
+def address(item: Mapping[str, Any], name: str, allow_empty: bool = False) -> bytes:
+    value = item.get(name)
+    if allow_empty and value == "automatic":
+        return b""
+    try:
+        raw = bytes.fromhex(value[2:]) if isinstance(value, str) and value[:2] == "0x" else None
+    except ValueError:
+        raw = None
+    if raw is None or len(raw) != 20:
+        raise BalancingGenesisError(f"balancing: {name} must be a 0x address")
+    return raw
+
+
+def text(item: Mapping[str, Any], name: str, choices: tuple[str, ...] | None = None) -> str:
+    value = item.get(name)
+    if type(value) is not str or (choices is not None and value not in choices):
+        raise BalancingGenesisError(f"balancing: bad {name} {value!r}")
+    return value
+
+
+def flex_from_json(item: Mapping[str, Any]) -> tuple[int, FlexAsset]:
+    asset_id = integer(item, "asset_id", 1)
+    flex = FlexAsset(address(item, "owner"), text(item, "type", FLEX_TYPES), zone_of(item),
+                     text(item, "meter_id"), integer(item, "energy_wh"),
+                     integer(item, "max_charge_w"), integer(item, "max_discharge_w"),
+                     integer(item, "efficiency_per_mille", 1, 1_000),
+                     integer(item, "reserve_wh"), integer(item, "soc_wh"),
+                     integer(item, "price_up"), integer(item, "price_down"),
+                     integer(item, "priority", 0, 9))
+    if flex_json(asset_id, flex) != dict(item):
+        raise BalancingGenesisError(f"balancing: flex offer {asset_id} has unknown fields")
+    return asset_id, flex
+
+
+def dispatch_from_json(item: Mapping[str, Any]) -> tuple[str, int, DispatchRecord]:
+    zone, start = zone_of(item), integer(item, "interval_start")
+    emergency = text(item, "emergency", ("", *EMERGENCY_KINDS))
+    try:
+        items = [DispatchItem(text(i, "action", ACTIONS), integer(i, "asset_id"),
+                              integer(i, "energy_wh"), integer(i, "price"), text(i, "peer"),
+                              integer(i, "delivered_wh", -1), integer(i, "paid"))
+                 for i in item.get("items", [])]
+    except (AttributeError, TypeError) as exc:
+        raise BalancingGenesisError(f"balancing: bad dispatch items: {exc}") from None
+    settled = item.get("settled")
+    if type(settled) is not bool:
+        raise BalancingGenesisError("balancing: settled must be a boolean")
+    record = DispatchRecord(integer(item, "forecast_imbalance_wh", -MAX_INT), emergency, items,
+                            integer(item, "marginal_price", -1), settled)
+    if dispatch_json(zone, start, record) != dict(item):
+        raise BalancingGenesisError(f"balancing: dispatch {zone}@{start} does not match its "
+                                    "derived fields")
+    return zone, start, record
+
+
+def emergency_from_json(item: Mapping[str, Any]) -> tuple[str, Emergency]:
+    emergency = Emergency(text(item, "kind", EMERGENCY_KINDS), integer(item, "severity", 1, 3),
+                          integer(item, "declared_ms"), integer(item, "expiry_ms"),
+                          address(item, "declared_by", allow_empty=True))
+    zone = zone_of(item)
+    if {"zone": zone, **(emergency_json(emergency) or {})} != dict(item):
+        raise BalancingGenesisError(f"balancing: emergency of {zone} has unknown fields")
+    return zone, emergency
+
+
+def log_from_json(keeper: BalancingKeeper, state: Overlay, item: Mapping[str, Any]) -> None:
+    zone = zone_of(item)
+    entry = LogEntry(text(item, "action"), text(item, "kind"), integer(item, "severity", 0, 3),
+                     integer(item, "height"), integer(item, "time_ms"),
+                     address(item, "by", allow_empty=True), integer(item, "expiry_ms"),
+                     text(item, "reason"))
+    seq = keeper.append_log(state, zone, entry)
+    if {"zone": zone, **log_json(seq, entry)} != dict(item):
+        raise BalancingGenesisError(f"balancing: log entry {zone}#{seq} is out of order or "
+                                    "has unknown fields")
 
 
 def init_genesis(keeper: BalancingKeeper, state: Overlay, section: Mapping[str, Any]) -> None:
@@ -112,6 +228,22 @@ def init_genesis(keeper: BalancingKeeper, state: Overlay, section: Mapping[str, 
         keeper.set_record(state, *record_from_json(item))
     for item in section.get("models", []):
         keeper.set_model(state, *model_from_json(item))
+    if section.get("next_dispatch") is not None:
+        keeper.set_next_dispatch(state, integer(section, "next_dispatch"))
+    for item in section.get("flex", []):
+        keeper.set_flex(state, *flex_from_json(item))
+    for item in section.get("dispatches", []):
+        keeper.set_dispatch(state, *dispatch_from_json(item))
+    for item in section.get("emergencies", []):
+        zone, emergency = emergency_from_json(item)
+        keeper.set_emergency(state, zone, emergency)
+    for item in section.get("log", []):
+        log_from_json(keeper, state, item)
+    for item in section.get("resilience", []):
+        figures = {name: value for name, value in dict(item).items() if name != "zone"}
+        if any(type(value) is not int for value in figures.values()):
+            raise BalancingGenesisError("balancing: resilience figures must be integers")
+        keeper.set_resilience(state, zone_of(item), figures)
     problems = check_all(keeper, state)
     if problems:
         raise BalancingGenesisError("; ".join(problems))
@@ -126,4 +258,14 @@ def export_genesis(keeper: BalancingKeeper, state: StateReader) -> dict[str, Any
         "records": [record_json(zone, start, record)
                     for zone, start, record in keeper.iterate_records(state)],
         "models": [model_json(zone, model) for zone, model in keeper.iterate_models(state)],
+        "next_dispatch": keeper.get_next_dispatch(state),
+        "flex": [flex_json(asset_id, flex) for asset_id, flex in keeper.iterate_flex(state)],
+        "dispatches": [dispatch_json(zone, start, record)
+                       for zone, start, record in keeper.iterate_dispatches(state)],
+        "emergencies": [{"zone": zone, **(emergency_json(item) or {})}
+                        for zone, item in keeper.iterate_emergencies(state)],
+        "log": [{"zone": zone, **log_json(seq, entry)}
+                for zone, seq, entry in keeper.log(state)],
+        "resilience": [{"zone": zone, **figures}
+                       for zone, figures in keeper.iterate_resilience(state)],
     }

@@ -6,6 +6,12 @@
 * ``forecast {zone}``: the next ``horizon`` intervals' demand and solar.
 * ``totals``: every zone's record of the newest processed interval, summed.
 * ``accuracy {zone}``: MAPE in per-mille over the scored intervals.
+* ``flex {zone? | asset_id?}``: flexibility offers (state of charge included).
+* ``dispatch {zone, interval_start?}``: what was dispatched (default newest).
+* ``emergency {zone}``: the emergency in force (or null), the market
+  restriction it implies and the zone's log; ``emergencies``: every zone in
+  one.
+* ``resilience {zone}``: figures of the newest recorded interval.
 """
 
 from __future__ import annotations
@@ -13,9 +19,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from wattchain.modules.balancing import emergency as rules
 from wattchain.modules.balancing.errors import RecordNotFound
 from wattchain.modules.balancing.keeper import BalancingKeeper
-from wattchain.modules.balancing.views import forecast_json, record_json
+from wattchain.modules.balancing.views import (
+    dispatch_json,
+    emergency_json,
+    flex_json,
+    forecast_json,
+    log_json,
+    record_json,
+)
 from wattchain.vm.errors import InvalidQuery
 from wattchain.vm.state import StateReader
 
@@ -50,10 +64,15 @@ class BalancingQueries:
             raise RecordNotFound(f"no balancing record for zone {zone!r}"
                                  + ("" if start is None else f" at {start}"))
         bounds = self.keeper.get_bounds(state, zone)
+        dispatch = self.keeper.get_dispatch(state, zone, start)
         return {**record_json(zone, start, record),
                 "bounds": None if bounds is None else {"floor": bounds[0],
                                                        "ceiling": bounds[1]},
-                "mape_per_mille": self.keeper.get_model(state, zone).mape_per_mille}
+                "mape_per_mille": self.keeper.get_model(state, zone).mape_per_mille,
+                "flex_up_wh": 0 if dispatch is None else dispatch.up_wh,
+                "flex_down_wh": 0 if dispatch is None else dispatch.down_wh,
+                "emergency": emergency_json(self.keeper.get_emergency(state, zone)),
+                "resilience": self.keeper.get_resilience(state, zone)}
 
     def forecast(self, state: StateReader, data: Mapping[str, Any]) -> Any:
         zone = data_zone(data)
@@ -75,4 +94,64 @@ class BalancingQueries:
         latest = [(zone, record) for zone, start, record in records if start == newest]
         sums = {name: sum(getattr(record, name) for _, record in latest)
                 for name in ("import_wh", "export_wh", "scheduled_wh", "imbalance_wh")}
-        return {"interval_start": newest, "zones": len(latest), **sums}
+        dispatches = [self.keeper.get_dispatch(state, zone, newest) for zone, _ in latest]
+        storage = [flex for _, flex in self.keeper.iterate_flex(state)
+                   if flex.asset_type == "storage"]
+        return {"interval_start": newest, "zones": len(latest), **sums,
+                "flex_up_wh": sum(d.up_wh for d in dispatches if d is not None),
+                "flex_down_wh": sum(d.down_wh for d in dispatches if d is not None),
+                "storage_soc_wh": sum(flex.soc_wh for flex in storage),
+                "storage_energy_wh": sum(flex.energy_wh for flex in storage),
+                "emergencies": sum(1 for _ in self.keeper.iterate_emergencies(state))}
+
+    def flex(self, state: StateReader, data: Mapping[str, Any]) -> Any:
+        asset_id = data.get("asset_id")
+        if asset_id is not None:
+            if type(asset_id) is not int or asset_id <= 0:
+                raise InvalidQuery("data.asset_id must be a positive integer")
+            flex = self.keeper.get_flex(state, asset_id)
+            if flex is None:
+                raise RecordNotFound(f"asset {asset_id} offers no flexibility")
+            return flex_json(asset_id, flex)
+        if data.get("zone") is not None:
+            offers = self.keeper.zone_flex(state, data_zone(data))
+        else:
+            offers = list(self.keeper.iterate_flex(state))
+        return {"offers": [flex_json(asset_id, flex) for asset_id, flex in offers]}
+
+    def dispatch(self, state: StateReader, data: Mapping[str, Any]) -> Any:
+        zone = data_zone(data)
+        start = data.get("interval_start")
+        if start is not None and (type(start) is not int or start < 0):
+            raise InvalidQuery("data.interval_start must be a non-negative integer")
+        if start is None:
+            newest = None
+            for _, newest_start, newest_record in self.keeper.iterate_dispatches(state, zone):
+                newest = (newest_start, newest_record)
+            if newest is None:
+                raise RecordNotFound(f"nothing was dispatched in zone {zone!r} yet")
+            return dispatch_json(zone, *newest)
+        found = self.keeper.get_dispatch(state, zone, start)
+        if found is None:
+            raise RecordNotFound(f"no dispatch for zone {zone!r} at {start}")
+        return dispatch_json(zone, start, found)
+
+    def emergency(self, state: StateReader, data: Mapping[str, Any]) -> Any:
+        zone = data_zone(data)
+        current = self.keeper.get_emergency(state, zone)
+        mode, cap = rules.market_effect(current, self.keeper.get_bounds(state, zone),
+                                        self.keeper.get_params(state))
+        return {"zone": zone, "emergency": emergency_json(current),
+                "market": ("open", "capped", "suspended")[mode], "price_cap": cap,
+                "log": [log_json(seq, entry) for _, seq, entry in self.keeper.log(state, zone)]}
+
+    def emergencies(self, state: StateReader, data: Mapping[str, Any]) -> Any:
+        return {"emergencies": [{"zone": zone, **(emergency_json(item) or {})}
+                                for zone, item in self.keeper.iterate_emergencies(state)]}
+
+    def resilience(self, state: StateReader, data: Mapping[str, Any]) -> Any:
+        zone = data_zone(data)
+        figures = self.keeper.get_resilience(state, zone)
+        if figures is None:
+            raise RecordNotFound(f"no interval of zone {zone!r} has been recorded yet")
+        return {"zone": zone, **figures}

@@ -21,7 +21,36 @@ RULE_NONE = "none"  # the zone's DSO set no bounds: balancing leaves trading's p
 RULE_ORACLE = "oracle"
 RULE_STALE_SHORT = "stale_short"
 RULE_STALE_LONG = "stale_long"
-RULES = (RULE_NONE, RULE_ORACLE, RULE_STALE_SHORT, RULE_STALE_LONG)
+RULE_FLEX = "flex"  # the marginal price of the flexibility dispatched for the interval
+RULES = (RULE_NONE, RULE_ORACLE, RULE_STALE_SHORT, RULE_STALE_LONG, RULE_FLEX)
+
+# Flexible assets (registration asset types) and what dispatch tells them to do.
+STORAGE = "storage"
+FLEX_LOAD = "flexible_load"
+FLEX_TYPES = (STORAGE, FLEX_LOAD)
+DISCHARGE = "discharge"  # storage feeds the grid: up flexibility
+CHARGE = "charge"  # storage absorbs surplus: down flexibility
+CURTAIL = "curtail"  # a flexible load draws less: up flexibility
+SHED = "shed"  # emergency: a load is disconnected (unpaid)
+CURTAIL_GENERATION = "curtail_generation"  # emergency: a generator is held back (unpaid)
+SHARE_IN = "share_in"  # emergency: a neighbouring zone sends energy over its link
+SHARE_OUT = "share_out"  # emergency: surplus sent to a neighbouring zone
+PAID_ACTIONS = frozenset({DISCHARGE, CHARGE, CURTAIL})
+ACTIONS = (DISCHARGE, CHARGE, CURTAIL, SHED, CURTAIL_GENERATION, SHARE_IN, SHARE_OUT)
+
+# Emergencies: kinds, severities, and what a zone's market may do meanwhile.
+SHORTAGE = "shortage"
+OVERLOAD = "overload"
+ISLANDING = "islanding"
+EMERGENCY_KINDS = (SHORTAGE, OVERLOAD, ISLANDING)
+MAX_SEVERITY = 3
+MARKET_OPEN = 0
+MARKET_CAPPED = 1
+MARKET_SUSPENDED = 2
+# Generation is curtailed in this published order of asset types, then largest first.
+CURTAILMENT_ORDER = ("solar", "wind", "biomass", "hydro", "geothermal")
+FIRM_TYPES = ("hydro", "biomass", "geothermal")
+CRITICAL = 0  # the priority class of critical loads: shed last, and only at severity 3
 
 
 @dataclass
@@ -35,6 +64,17 @@ class BalancingParams:
     * ``oracle_max_age_ms``: older oracle values count as stale.
     * ``price_factor_per_mille``: imbalance price = wholesale x factor / 1000.
     * ``max_catch_up``: intervals one end_block processes at most.
+    * ``record_delay_ms``: an interval is recorded, its flexibility paid and
+      state of charge updated this long after it ended (late meter readings);
+      keep it below trading's ``settlement_delay_ms``.
+    * ``firm_per_mille``: share of hydro, biomass and geothermal nameplate
+      power counted as forecast supply.
+    * ``deadband_wh``: forecast imbalances this small dispatch nothing.
+    * ``frequency_low_mhz`` / ``frequency_high_mhz``: a fresh grid frequency
+      feed (at most ``frequency_max_age_ms`` old) outside them declares an
+      automatic emergency lasting ``auto_emergency_ms``.
+    * ``emergency_cap``: the market price cap (micro-units/kWh) of a severity-1
+      emergency in a zone whose DSO set no imbalance bounds.
     """
 
     horizon: int = 4
@@ -44,6 +84,14 @@ class BalancingParams:
     oracle_max_age_ms: int = MS_PER_HOUR
     price_factor_per_mille: int = 1_000
     max_catch_up: int = 8
+    record_delay_ms: int = 0
+    firm_per_mille: int = 800
+    deadband_wh: int = 0
+    frequency_low_mhz: int = 49_800
+    frequency_high_mhz: int = 50_200
+    frequency_max_age_ms: int = 60_000
+    auto_emergency_ms: int = 3_600_000
+    emergency_cap: int = 500_000
 
     def to_list(self) -> list[int]:
         return [getattr(self, item.name) for item in fields(self)]
@@ -77,6 +125,7 @@ class IntervalRecord:
     ape_per_mille: int = -1
     price: int = 0
     price_rule: str = RULE_NONE
+    forecast_wind_wh: int = -1
 
     @property
     def imbalance_wh(self) -> int:
@@ -88,19 +137,155 @@ class IntervalRecord:
 
     def to_list(self) -> list[Any]:
         return [self.import_wh, self.export_wh, self.scheduled_wh, self.forecast_demand_wh,
-                self.forecast_solar_wh, self.ape_per_mille, self.price, self.price_rule]
+                self.forecast_solar_wh, self.ape_per_mille, self.price, self.price_rule,
+                self.forecast_wind_wh]
 
 
 @dataclass
 class Forecast:
-    """Expected demand and solar supply of one future interval."""
+    """Expected demand and supply of one future interval: solar, wind and the
+    firm share of hydro, biomass and geothermal (``forecast``)."""
 
     interval_start: int
     demand_wh: int
     solar_wh: int
+    wind_wh: int = 0
+    firm_wh: int = 0
+
+    @property
+    def supply_wh(self) -> int:
+        return self.solar_wh + self.wind_wh + self.firm_wh
+
+    @property
+    def imbalance_wh(self) -> int:
+        """Positive: the zone is expected short (demand above local supply)."""
+        return self.demand_wh - self.supply_wh
 
     def to_list(self) -> list[int]:
-        return [self.interval_start, self.demand_wh, self.solar_wh]
+        return [self.interval_start, self.demand_wh, self.solar_wh, self.wind_wh, self.firm_wh]
+
+
+@dataclass
+class FlexAsset:
+    """A storage or flexible-load asset its owner offers for balancing.
+
+    Storage: ``energy_wh`` capacity, state of charge ``soc_wh`` (kept within
+    0..energy_wh), charge and discharge power limits, round-trip efficiency
+    (applied on charging: a charged Wh stores ``efficiency/1000`` Wh) and a
+    ``reserve_wh`` kept for emergencies. A flexible load: ``max_discharge_w``
+    is its curtailable power; charge limits, energy and reserve are 0.
+    ``price_up`` / ``price_down``: micro-units per kWh asked for up (discharge,
+    curtail) and down (charge) flexibility. ``priority``: its class in the
+    published shedding order (higher is shed first; 0 = critical, shed last).
+    """
+
+    owner: bytes
+    asset_type: str
+    zone: str
+    meter_id: str
+    energy_wh: int
+    max_charge_w: int
+    max_discharge_w: int
+    efficiency_per_mille: int
+    reserve_wh: int
+    soc_wh: int
+    price_up: int
+    price_down: int
+    priority: int
+
+    def to_list(self) -> list[Any]:
+        return [getattr(self, item.name) for item in fields(self)]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> FlexAsset:
+        return cls(*raw)
+
+
+@dataclass
+class DispatchItem:
+    """One instruction of an interval's dispatch, and (once metered) its outcome.
+
+    ``target`` is an asset id, or 0 for a share with the neighbouring zone
+    ``peer``. ``delivered_wh`` is -1 until the interval is recorded.
+    """
+
+    action: str
+    target: int
+    energy_wh: int
+    price: int
+    peer: str = ""
+    delivered_wh: int = -1
+    paid: int = 0
+
+    def to_list(self) -> list[Any]:
+        return [self.action, self.target, self.energy_wh, self.price, self.peer,
+                self.delivered_wh, self.paid]
+
+
+@dataclass
+class DispatchRecord:
+    """What balancing did at the start of one (zone, interval)."""
+
+    forecast_imbalance_wh: int
+    emergency: str  # the emergency kind in force, "" when none
+    items: list[DispatchItem] = field(default_factory=list)
+    marginal_price: int = -1  # the price of the last paid flexibility dispatched; -1 none
+    settled: bool = False
+
+    @property
+    def up_wh(self) -> int:
+        return sum(i.energy_wh for i in self.items if i.action in (DISCHARGE, CURTAIL))
+
+    @property
+    def down_wh(self) -> int:
+        return sum(i.energy_wh for i in self.items if i.action == CHARGE)
+
+    def to_list(self) -> list[Any]:
+        return [self.forecast_imbalance_wh, self.emergency,
+                [item.to_list() for item in self.items], self.marginal_price,
+                int(self.settled)]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> DispatchRecord:
+        imbalance, emergency, items, marginal, settled = raw
+        return cls(imbalance, emergency, [DispatchItem(*item) for item in items], marginal,
+                   bool(settled))
+
+
+@dataclass
+class Emergency:
+    """A zone's emergency in force. ``declared_by`` is the DSO, or empty bytes
+    for one declared automatically from the grid frequency feed."""
+
+    kind: str
+    severity: int
+    declared_ms: int
+    expiry_ms: int
+    declared_by: bytes
+
+    @property
+    def automatic(self) -> bool:
+        return self.declared_by == b""
+
+    def to_list(self) -> list[Any]:
+        return [self.kind, self.severity, self.declared_ms, self.expiry_ms, self.declared_by]
+
+
+@dataclass
+class LogEntry:
+    """One step of a zone's emergency record: declared, updated, cleared, expired."""
+
+    action: str
+    kind: str
+    severity: int
+    height: int
+    time_ms: int
+    by: bytes
+    expiry_ms: int
+    reason: str
+
+    def to_list(self) -> list[Any]:
+        return [getattr(self, item.name) for item in fields(self)]
 
 
 @dataclass
@@ -151,9 +336,33 @@ class MeteredEnergy(Protocol):
 
     def zone_energy(self, state: StateReader, zone_id: str, start_ms: int) -> ZoneEnergy: ...
 
+    def meter_energy(self, state: StateReader, meter_id: str, start_ms: int) -> ZoneEnergy: ...
+
+
+class GridAsset(Protocol):
+    """What balancing reads of a registered asset."""
+
+    @property
+    def owner(self) -> bytes: ...
+
+    @property
+    def asset_type(self) -> str: ...
+
+    @property
+    def capacity_w(self) -> int: ...
+
+    @property
+    def energy_wh(self) -> int: ...
+
+    @property
+    def zone_id(self) -> str: ...
+
+    @property
+    def meter_id(self) -> str: ...
+
 
 class GridRegistry(Protocol):
-    """Registration's keeper: zones, their operators and connected capacity."""
+    """Registration's keeper: zones, their operators, assets and connected capacity."""
 
     def zone_ids(self, state: StateReader) -> list[str]: ...
 
@@ -162,6 +371,16 @@ class GridRegistry(Protocol):
     def zone_capacity(self, state: StateReader, zone_id: str, asset_type: str,
                       at_ms: int) -> int: ...
 
+    def zone_hosting(self, state: StateReader, zone_id: str) -> tuple[int, int] | None:
+        """(hosting capacity W, connected W) of a zone; None when unknown."""
+        ...
+
+    def zone_asset_ids(self, state: StateReader, zone_id: str) -> list[int]: ...
+
+    def get_asset(self, state: StateReader, asset_id: int) -> GridAsset | None: ...
+
+    def active_capacity(self, state: StateReader, asset_id: int, at_ms: int) -> int: ...
+
 
 class OracleFeeds(Protocol):
     def latest(self, state: StateReader, feed: str, zone: str, now_ms: int,
@@ -169,8 +388,28 @@ class OracleFeeds(Protocol):
 
 
 class MarketSchedule(Protocol):
-    """Trading's keeper: the cleared schedule and the imbalance price settlement uses."""
+    """Trading's keeper: the cleared schedule, the imbalance price settlement
+    uses, the market restriction of a zone in an emergency, and the links
+    between zones."""
 
     def scheduled_wh(self, state: StateReader, zone: str, interval_start: int) -> int: ...
 
     def set_imbalance_price(self, state: Overlay, zone: str, price: int) -> None: ...
+
+    def set_interval_imbalance_price(self, state: Overlay, zone: str, interval_start: int,
+                                     price: int) -> None: ...
+
+    def delete_interval_imbalance_price(self, state: Overlay, zone: str,
+                                        interval_start: int) -> None: ...
+
+    def set_restriction(self, state: Overlay, zone: str, mode: int, cap: int) -> None: ...
+
+    def links(self, state: StateReader) -> list[tuple[tuple[str, str], tuple[int, int]]]: ...
+
+
+class Bank(Protocol):
+    """The accounts module's bank: dispatched flexibility is paid with it."""
+
+    def transfer(self, state: Overlay, sender: bytes, recipient: bytes, amount: int) -> None: ...
+
+    def get_balance(self, state: StateReader, address: bytes) -> int: ...

@@ -246,3 +246,12 @@ class RegistrationKeeper:
             if asset is not None and asset.asset_type == asset_type:
                 total += self.active_capacity(state, asset_id, at_ms)
         return total
+
+    def zone_hosting(self, state: StateReader, zone_id: str) -> tuple[int, int] | None:
+        """(hosting capacity W, connected W) of a zone; None when it is not registered."""
+        zone = self.get_zone(state, zone_id)
+        return None if zone is None else (zone.hosting_capacity_w, zone.connected_w)
+
+    def zone_asset_ids(self, state: StateReader, zone_id: str) -> list[int]:
+        """Ids of every asset registered in a zone, ascending."""
+        return list(self.asset_ids(state, keys.by_zone_prefix(zone_id)))

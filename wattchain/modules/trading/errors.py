@@ -50,6 +50,12 @@ class CertificateError(TradingError):
     code = 110
 
 
+class MarketSuspended(TradingError):
+    """An emergency in the zone suspended its market, or caps its prices."""
+
+    code = 111
+
+
 class TradingRecordNotFound(QueryError):
     """A query for an order or clearing that does not exist."""
 

@@ -14,7 +14,8 @@ published order:
 3. *Open*: all other bids clear against every offer with energy left.
 
 Then, per interval, energy left over may cross zones (``cross_zone``), and
-finally every order of the books closes.
+finally every order of the books closes. A book whose zone's market an
+emergency suspended (balancing) closes unfilled: escrow and capacity return.
 
 Each fill becomes a trade. The buyer's cost (energy x price) and
 grid fee (energy x the fee fixed when the bid was placed) stay in escrow as
@@ -37,6 +38,7 @@ from wattchain.modules.trading.types import (
     CONTINUOUS,
     EXPIRED,
     FILLED,
+    RESTRICTION_SUSPENDED,
     SELL,
     Order,
     Registry,
@@ -57,14 +59,27 @@ class GateClosure:
         interval, then close what is left."""
         leftovers: dict[int, dict[str, tuple[list[Order], list[Order]]]] = {}
         for gate_key, zone, interval_start in self.keeper.due_books(ctx.state, ctx.time_ms):
+            ctx.state.delete(gate_key)
+            if self.keeper.restriction(ctx.state, zone)[0] == RESTRICTION_SUSPENDED:
+                self.close_suspended(ctx, zone, interval_start)
+                continue
             leftovers.setdefault(interval_start, {})[zone] = self.clear_book(
                 ctx, zone, interval_start)
-            ctx.state.delete(gate_key)
         for interval_start, books in sorted(leftovers.items()):
             self.cross_zone.clear_links(ctx, interval_start, books)
             for bids, offers in books.values():
                 for order in bids + offers:
                     self._close(ctx, order)
+
+    def close_suspended(self, ctx: Context, zone: str, interval_start: int) -> None:
+        """An emergency suspended the zone's market: its due book closes unfilled."""
+        orders = self.keeper.book_orders(ctx.state, zone, interval_start, BUY) \
+            + self.keeper.book_orders(ctx.state, zone, interval_start, SELL)
+        for order in sorted(orders, key=lambda o: o.order_id):
+            self._close(ctx, order)
+        ctx.emit("clearing", {"zone": zone, "interval": interval_start, "price": "",
+                              "renewable_price": "", "volume_wh": 0, "trades": 0,
+                              "suspended": 1})
 
     def clear_book(self, ctx: Context, zone: str,
                    interval_start: int) -> tuple[list[Order], list[Order]]:

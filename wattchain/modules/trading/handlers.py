@@ -22,6 +22,7 @@ from wattchain.modules.trading.errors import (
     CertificateError,
     GateClosed,
     InvalidOrderArgs,
+    MarketSuspended,
     NoCapacity,
     NotDso,
     NotOwner,
@@ -40,6 +41,8 @@ from wattchain.modules.trading.types import (
     MODES,
     MS_PER_HOUR,
     OPEN,
+    RESTRICTION_CAPPED,
+    RESTRICTION_SUSPENDED,
     SELL,
     SIDES,
     Bank,
@@ -70,6 +73,11 @@ class TradingHandlers:
         closure = order.interval_start - params.gate_closure_ms
         if ctx.time_ms >= closure:
             raise GateClosed(f"the book for interval {order.interval_start} closed at {closure}")
+        mode, cap = keeper.restriction(state, order.zone)
+        if mode == RESTRICTION_SUSPENDED:
+            raise MarketSuspended(f"an emergency suspended the market of zone {order.zone!r}")
+        if mode == RESTRICTION_CAPPED and order.price > cap:
+            raise MarketSuspended(f"an emergency caps prices in zone {order.zone!r} at {cap}")
         band = keeper.price_band(state, order.zone)
         if band is not None and not band[0] <= order.price <= band[1]:
             raise OutsidePriceBand(f"price must be within {band[0]}..{band[1]} in this zone")

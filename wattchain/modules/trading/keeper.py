@@ -9,7 +9,13 @@ from msgpack import packb, unpackb
 
 from wattchain import codec
 from wattchain.modules.trading import keys
-from wattchain.modules.trading.types import OPEN, Order, Params, Trade
+from wattchain.modules.trading.types import (
+    OPEN,
+    RESTRICTION_OPEN,
+    Order,
+    Params,
+    Trade,
+)
 from wattchain.vm.state import Overlay, StateReader
 
 
@@ -169,6 +175,35 @@ class TradingKeeper:
 
     def set_imbalance_price(self, state: Overlay, zone: str, price: int) -> None:
         state.set(keys.imbalance_key(zone), packb(price))
+
+    def imbalance_price_at(self, state: StateReader, zone: str, interval_start: int) -> int:
+        """The price balancing set for the interval, else the zone's current price."""
+        raw = state.get(keys.interval_imbalance_key(zone, interval_start))
+        return self.imbalance_price(state, zone) if raw is None else int(unpackb(raw))
+
+    def set_interval_imbalance_price(self, state: Overlay, zone: str, interval_start: int,
+                                     price: int) -> None:
+        state.set(keys.interval_imbalance_key(zone, interval_start), packb(price))
+
+    def delete_interval_imbalance_price(self, state: Overlay, zone: str,
+                                        interval_start: int) -> None:
+        state.delete(keys.interval_imbalance_key(zone, interval_start))
+
+    # -- emergencies ----------------------------------------------------------------------
+
+    def restriction(self, state: StateReader, zone: str) -> tuple[int, int]:
+        """(mode, price cap) of a zone's market: 0 open, 1 capped, 2 suspended."""
+        raw = state.get(keys.restriction_key(zone))
+        if raw is None:
+            return RESTRICTION_OPEN, 0
+        mode, cap = codec.decode(raw)
+        return int(mode), int(cap)
+
+    def set_restriction(self, state: Overlay, zone: str, mode: int, cap: int) -> None:
+        if mode == RESTRICTION_OPEN:
+            state.delete(keys.restriction_key(zone))
+        else:
+            state.set(keys.restriction_key(zone), codec.encode([mode, cap]))
 
     # -- interconnections ----------------------------------------------------------------
 

@@ -20,6 +20,8 @@ SOLD_PREFIX = b"trd/sold/"
 MODE_PREFIX = b"trd/mode/"
 PENDING_PREFIX = b"trd/pending/"  # unsettled trades by interval start
 IMBALANCE_PREFIX = b"trd/imb/"
+INTERVAL_IMBALANCE_PREFIX = b"trd/imbi/"  # balancing's price per (zone, interval)
+RESTRICTION_PREFIX = b"trd/restrict/"  # a zone's market in an emergency
 CERT_PREFIX = b"trd/cert/"
 NEXT_CERT_KEY = b"trd/next_cert"
 OWNER_CERT_PREFIX = b"trd/oc/"
@@ -84,6 +86,14 @@ def pending_key(interval_start: int, trade_id: int) -> bytes:
 
 def imbalance_key(zone: str) -> bytes:
     return IMBALANCE_PREFIX + zone.encode()
+
+
+def interval_imbalance_key(zone: str, interval_start: int) -> bytes:
+    return INTERVAL_IMBALANCE_PREFIX + book_id(zone, interval_start)
+
+
+def restriction_key(zone: str) -> bytes:
+    return RESTRICTION_PREFIX + zone.encode()
 
 
 def cert_key(cert_id: int) -> bytes:

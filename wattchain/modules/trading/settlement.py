@@ -13,8 +13,9 @@ each seller and interval, in this published order:
    Amounts round down to the micro-unit.
 3. *Shortfall*: for energy sold but not delivered, the seller pays the buyer
    the imbalance premium: shortfall x max(0, imbalance price - trade price),
-   as far as the seller's balance allows (the imbalance price is set per zone
-   by its DSO, or by balancing within the DSO's bounds).
+   as far as the seller's balance allows (the imbalance price balancing set
+   for the zone and interval within the DSO's bounds; without one, the zone's
+   current price, which its DSO may set by hand).
 4. *Certificates*: delivered energy from an asset that is renewable and
    certified for the interval mints a granular certificate (asset, interval,
    Wh) to the buyer.
@@ -95,7 +96,8 @@ class Settlement:
             self._mint_certificate(ctx, trade, delivered)
 
     def _penalty(self, ctx: Context, trade: Trade, shortfall: int) -> int:
-        premium = self.keeper.imbalance_price(ctx.state, trade.zone) - trade.price
+        premium = self.keeper.imbalance_price_at(ctx.state, trade.zone,
+                                                 trade.interval_start) - trade.price
         if shortfall <= 0 or premium <= 0:
             return 0
         owed = shortfall * premium // WH_PER_KWH

@@ -102,6 +102,13 @@ class Trade:
         return trade
 
 
+# A zone's market during an emergency (set by balancing): open, capped (no order
+# priced above the cap) or suspended (no new orders; due books close unfilled).
+RESTRICTION_OPEN = 0
+RESTRICTION_CAPPED = 1
+RESTRICTION_SUSPENDED = 2
+
+
 @dataclass(slots=True)
 class Params:
     gate_closure_ms: int = 60_000  # books close this long before their interval starts
