@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y gcc libgmp-dev)
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,sim]'
 	@# trio-typing (a libp2p dependency) ships stale stubs for trio that hide
 	@# trio's own inline types from mypy; trio >= 0.23 needs no stubs.
 	rm -rf $(VENV)/lib/python*/site-packages/trio-stubs
