@@ -1,8 +1,11 @@
 """WattChain benchmarks: one run, figures printed as a table (and JSON).
 
-    python bench/run.py            # full run
+    python bench/run.py            # full run (or: wattchain bench)
     python bench/run.py --quick    # a smoke run with small counts
-    python bench/run.py --json out.json --only verify,vm
+    python bench/run.py --json out.json --only verify,vm,sync
+
+Sections: verify (the one-core ceiling), vm, rpc, sync (block sync replay),
+testnet (4 validators, bench/load.py), clearing, metering.
 
 Figures vary run to run on a shared machine: compare them as ratios within
 one run (every throughput is also shown as a ratio to the verify ceiling).
@@ -97,43 +100,108 @@ def bench_verify(count: int) -> dict[str, Any]:
 
 def bench_vm(count: int, block_txs: int = 5000) -> dict[str, Any]:
     """Signed transfers through mempool check (decode + verify), block execution
-    and one synced LevelDB batch per block, on one core."""
-    from wattchain.node.chain import Chain
+    and one synced LevelDB batch per block: on one core, then with signatures
+    verified on every core (``verify_threads``, the node's default)."""
+    figures: dict[str, Any] = {}
+    for threads in (1, os.cpu_count() or 1):
+        with tempfile.TemporaryDirectory() as directory:
+            chain, seconds = build_chain(Path(directory), count, block_txs, threads)
+            committed = chain.height
+            failed = sum(1 for h in range(1, committed + 1)
+                         for r in (chain.store.results(h) or ([], []))[0] if r.code)
+            chain.close()
+        elapsed = seconds["check"] + seconds["execute"]
+        if threads == 1:
+            figures.update({"transfers": count, "blocks": committed, "failed": failed,
+                            "transfers_per_s": count / elapsed,
+                            "check_tx_per_s": count / seconds["check"],
+                            "execute_commit_per_s": count / seconds["execute"]})
+        else:
+            figures[f"transfers_per_s_{threads}_verify_threads"] = count / elapsed
+            figures["failed"] += failed
+    return figures
 
-    txs, keys = signed_transfers(count, senders=max(1, count // 100))
-    validator = PrivateKey(b"\x09" * 32)
+
+def bench_sync(count: int, block_txs: int = 5000) -> dict[str, Any]:
+    """Block sync replay: a fresh node applies stored blocks as block sync does
+    (decode, check the commit, validate, execute with every signature verified,
+    one synced batch per block)."""
+    from wattchain.consensus.safety import MemorySignGuard
+    from wattchain.node.chain import Chain
+    from wattchain.node.consensus_runner import ConsensusRunner
+    from wattchain.node.mempool import MempoolLimits
+    from wattchain.types import Block
+
     with tempfile.TemporaryDirectory() as directory:
-        chain = Chain(Path(directory) / "chain.db", bench_genesis(keys, validator))
+        source, _ = build_chain(Path(directory), count, block_txs)
+        stored = [(source.store.block_bytes(h), source.store.commit(h))
+                  for h in range(1, source.height + 1)]
+        app_hash, genesis = source.tip.app_hash, source.genesis
+        source.close()
+        threads = os.cpu_count() or 1
+        replica = Chain(Path(directory) / "replica.db", genesis,
+                        MempoolLimits(verify_threads=threads))
+        runner = ConsensusRunner(replica, None, MemorySignGuard(), lambda: 0)
         started = time.perf_counter()
-        check_seconds = execute_seconds = 0.0
-        for offset in range(0, count, block_txs):
-            begin = time.perf_counter()
-            for stx in txs[offset:offset + block_txs]:
-                chain.check_tx(stx.raw)
-            middle = time.perf_counter()
-            commit_block(chain, validator)
-            check_seconds += middle - begin
-            execute_seconds += time.perf_counter() - middle
+        for raw, commit in stored:
+            if raw is None or commit is None:
+                raise RuntimeError("the source chain lost a block")
+            runner.commit_synced(Block.decode(raw), commit)
         elapsed = time.perf_counter() - started
-        committed = chain.height
-        failed = sum(1 for h in range(1, committed + 1)
-                     for r in (chain.store.results(h) or ([], []))[0] if r.code)
-        chain.close()
-    return {"transfers": count, "blocks": committed, "failed": failed,
-            "transfers_per_s": count / elapsed, "check_tx_per_s": count / check_seconds,
-            "execute_commit_per_s": count / execute_seconds}
+        same = replica.tip.app_hash == app_hash
+        replica.close()
+    if not same:
+        raise RuntimeError("the replayed chain reached a different app hash")
+    return {"blocks": len(stored), "transfers": count, "verify_threads": threads,
+            "replayed_per_s": count / elapsed}
 
 
 def commit_block(chain: Any, validator: PrivateKey) -> None:
+    """Propose, decide (one validator) and commit the next block. Block times
+    follow the BFT time rule, so a replica accepts these blocks in block sync."""
     height = chain.height + 1
-    time_ms = chain.tip.time_ms + 1000
-    block = chain.propose_block(height, time_ms, validator.address,
-                                chain.store.commit(chain.height))
+    last_commit = chain.store.commit(chain.height)
+    if last_commit is None:
+        time_ms = chain.genesis.genesis_time_ms + 1
+    else:
+        time_ms = max(last_commit.signatures[0].timestamp_ms, chain.tip.time_ms + 1)
+    block = chain.propose_block(height, time_ms, validator.address, last_commit)
     block_hash = block.hash()
-    vote = Vote(VOTE_PRECOMMIT, height, 0, block_hash, time_ms, validator.address)
+    vote_ms = time_ms + 1000
+    vote = Vote(VOTE_PRECOMMIT, height, 0, block_hash, vote_ms, validator.address)
     signature = validator.sign_digest(vote.sign_digest(chain.chain_id))
     chain.finalize_and_commit(block, Commit(height, 0, block_hash,
-                                            [CommitSig(validator.address, time_ms, signature)]))
+                                            [CommitSig(validator.address, vote_ms, signature)]))
+
+
+def build_chain(directory: Path, count: int, block_txs: int = 5000,
+                threads: int = 1) -> tuple[Any, dict[str, float]]:
+    """A chain of ``count`` signed transfers in blocks of ``block_txs``, each
+    checked (decode + verify) and committed as a node does; with timings.
+    Txs arrive in batches of 100, as from an RPC batch or a gossip batch;
+    ``threads`` > 1 verifies each batch's signatures on that many threads."""
+    from wattchain.node.chain import Chain
+    from wattchain.node.mempool import MempoolLimits
+    from wattchain.node.node import tune_gc
+
+    txs, keys = signed_transfers(count, senders=max(1, count // 100))
+    validator = PrivateKey(b"\x09" * 32)
+    chain = Chain(directory / "chain.db", bench_genesis(keys, validator),
+                  MempoolLimits(verify_threads=threads))
+    tune_gc()  # as `wattchain node start` does
+    check_seconds = execute_seconds = 0.0
+    for offset in range(0, count, block_txs):
+        begin = time.perf_counter()
+        for start in range(offset, min(count, offset + block_txs), 100):
+            batch = [stx.raw for stx in txs[start:start + 100]]
+            chain.preverify(batch)
+            for raw in batch:
+                chain.check_tx(raw)
+        middle = time.perf_counter()
+        commit_block(chain, validator)
+        check_seconds += middle - begin
+        execute_seconds += time.perf_counter() - middle
+    return chain, {"check": check_seconds, "execute": execute_seconds}
 
 
 # -- end to end through RPC ------------------------------------------------------
@@ -220,11 +288,12 @@ def _committed(client: httpx.Client, url: str, tx_hash: str) -> bool:
 
 
 def bench_testnet(quick: bool) -> dict[str, Any]:
-    """A 4-validator testnet under open-loop load at several offered rates."""
+    """A 4-validator testnet under open-loop load at several offered rates
+    (bench/load.py): achieved rates, latency, CPU per node and of the generator."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from load import run_rates
 
-    rates = [300] if quick else [500, 2_000, 5_000]
+    rates = [300] if quick else [1_000, 5_000, 10_000]
     figures: dict[str, Any] = {}
     for result in run_rates(rates, 2.0 if quick else 10.0):
         prefix = f"at_{result.offered_per_s}"
@@ -232,8 +301,9 @@ def bench_testnet(quick: bool) -> dict[str, Any]:
         figures[f"{prefix}_committed_per_s"] = result.committed_per_s
         figures[f"{prefix}_p50_ms"] = result.p50_ms
         figures[f"{prefix}_p99_ms"] = result.p99_ms
-        figures[f"{prefix}_cpu_percent_per_node"] = sum(result.cpu_percent_per_node) / len(
-            result.cpu_percent_per_node)
+        figures[f"{prefix}_cpu_percent_per_node"] = [round(c) for c in
+                                                     result.cpu_percent_per_node]
+        figures[f"{prefix}_cpu_percent_generator"] = round(result.cpu_percent_generator)
     return figures
 
 
@@ -244,7 +314,7 @@ def bench_clearing(quick: bool) -> dict[str, Any]:
     from wattchain.modules.trading.clearing import Order, clear
 
     figures: dict[str, Any] = {}
-    for size in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000]):
+    for size in (1_000, 10_000, 100_000):
         rng = random.Random(size)
         half = size // 2
         bids = [Order(i, rng.randint(50_000, 150_000), rng.randint(100, 5_000))
@@ -274,6 +344,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "verify": lambda quick: bench_verify(2_000 if quick else 50_000),
     "vm": lambda quick: bench_vm(2_000 if quick else 50_000),
     "rpc": lambda quick: bench_rpc(1_000 if quick else 20_000),
+    "sync": lambda quick: bench_sync(2_000 if quick else 50_000, 1_000 if quick else 5_000),
     "testnet": bench_testnet,
     "clearing": bench_clearing,
     "metering": bench_metering,
@@ -288,9 +359,11 @@ def report(results: dict[str, dict[str, Any]]) -> Table:
     for section, figures in results.items():
         for name, value in figures.items():
             ratio = ""
-            if ceiling and name.endswith("per_s"):
+            if ceiling and "per_s" in name:
                 ratio = f"{value / ceiling:.2f}"
-            if isinstance(value, float) and value < 10:
+            if isinstance(value, list):
+                shown = " / ".join(f"{item:,}" for item in value)
+            elif isinstance(value, float) and value < 10:
                 shown = f"{value:.3f}"
             else:
                 shown = f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
@@ -314,7 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         console.print(f"[bold]{name}[/] ...")
         results[name] = SECTIONS[name](args.quick)
-    Console().print(report(results))
+    output = Console()
+    if not output.is_terminal:
+        output = Console(width=120)  # a file or a pipe: no wrapping of the table
+    output.print(report(results))
     if args.json:
         args.json.write_text(json.dumps({"quick": args.quick, "results": results}, indent=2))
     return 0

@@ -75,12 +75,34 @@ def _check_types(value: Any, depth: int) -> None:
     if depth > _MAX_DEPTH:
         raise DecodeError("value nested too deeply")
     kind = type(value)
+    if kind is list or kind is tuple:
+        _check_items(value, depth)
+        return
+    _check_scalar(value, kind)
+
+
+def _check_items(items: list[Any] | tuple[Any, ...], depth: int) -> None:
+    """Check a list's items; scalars inline (no call per item: this runs on
+    every tx a node receives)."""
+    if items and depth >= _MAX_DEPTH:
+        raise DecodeError("value nested too deeply")
+    for item in items:
+        kind = type(item)
+        if kind is bytes or kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -(1 << 63) <= item < (1 << 64):
+                raise DecodeError("integer out of the 64-bit range")
+            continue
+        if kind is list or kind is tuple:
+            _check_items(item, depth + 1)
+            continue
+        raise DecodeError(f"type {kind.__name__} is not allowed in canonical data")
+
+
+def _check_scalar(value: Any, kind: type) -> None:
     if kind is int or kind is bytes or kind is str or kind is bool or value is None:
         if kind is int and not -(1 << 63) <= value < (1 << 64):
             raise DecodeError("integer out of the 64-bit range")
-        return
-    if kind is list or kind is tuple:
-        for item in value:
-            _check_types(item, depth + 1)
         return
     raise DecodeError(f"type {kind.__name__} is not allowed in canonical data")

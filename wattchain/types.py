@@ -80,6 +80,17 @@ class Tx:
 
     @classmethod
     def from_list(cls, value: Any) -> Tx:
+        if type(value) is list and len(value) == 8:
+            # The common case in one expression (every received tx passes here);
+            # anything off falls through to the checks that say what is wrong.
+            chain_id, sender, nonce, fee, module, method, args, valid_until = value
+            if (type(chain_id) is str and 0 < len(chain_id) <= MAX_NAME_LEN
+                    and type(sender) is bytes and len(sender) == ADDRESS_LEN
+                    and type(nonce) is int and nonce >= 0 and type(fee) is int and fee >= 0
+                    and type(module) is str and 0 < len(module) <= MAX_NAME_LEN
+                    and type(method) is str and 0 < len(method) <= MAX_NAME_LEN
+                    and type(args) is list and type(valid_until) is int and valid_until >= 0):
+                return cls(chain_id, sender, nonce, fee, module, method, args, valid_until)
         items = _expect_list(value, 8, "transaction body")
         args = items[6]
         if type(args) is not list:
@@ -117,9 +128,14 @@ class SignedTx:
         """Decode and shape-check a signed tx. The signature is NOT verified here."""
         if len(raw) > max_bytes:
             raise DecodeError(f"transaction is {len(raw)} bytes, the limit is {max_bytes}")
-        outer = _expect_list(codec.decode(raw), 2, "signed transaction")
-        body = _expect_bytes(outer[0], "transaction body")
-        signature = _expect_bytes(outer[1], "signature")
+        outer = codec.decode(raw)
+        if type(outer) is list and len(outer) == 2 and type(outer[0]) is bytes and type(
+                outer[1]) is bytes:
+            body, signature = outer
+        else:
+            outer = _expect_list(outer, 2, "signed transaction")
+            body = _expect_bytes(outer[0], "transaction body")
+            signature = _expect_bytes(outer[1], "signature")
         tx = Tx.from_list(codec.decode(body))
         return cls(tx=tx, body=body, signature=signature, raw=bytes(raw), tx_id=sha256(raw))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,19 @@ class CommittedBlock:
     txs: list[SignedTx | bytes]
     result: BlockResult
     tip: ChainTip
+
+
+class VerifiedIds:
+    """Tx ids whose signatures this node has verified: the mempool's and a block's."""
+
+    __slots__ = ("pooled", "checked")
+
+    def __init__(self, pooled: Container[bytes], checked: set[bytes]) -> None:
+        self.pooled = pooled
+        self.checked = checked
+
+    def __contains__(self, tx_id: object) -> bool:
+        return tx_id in self.pooled or tx_id in self.checked
 
 
 def genesis_hash(genesis: Genesis) -> bytes:
@@ -99,6 +113,10 @@ class Chain:
         stx = self.mempool.check_tx(raw, self.state, self.next_block_info(), self.params)
         return stx.tx_id
 
+    def preverify(self, raws: list[bytes]) -> None:
+        """Verify a batch's signatures ahead of its check_tx calls (Mempool.preverify)."""
+        self.mempool.preverify(raws, self.state, self.params)
+
     def propose_block(self, height: int, time_ms: int, proposer: bytes,
                       last_commit: Commit | None, evidence: list[bytes] | None = None) -> Block:
         txs = self.mempool.reap(self.params.max_block_txs, self.params.max_block_bytes,
@@ -154,28 +172,44 @@ class Chain:
 
     def finalize_and_commit(self, block: Block, commit: Commit) -> CommittedBlock:
         """Execute ``block`` and persist it with ``commit`` in one atomic batch."""
-        if block.header.tx_root != merkle_root([sha256(raw) for raw in block.txs]):
+        tx_ids = [sha256(raw) for raw in block.txs]
+        if block.header.tx_root != merkle_root(tx_ids):
             raise InvalidBlock(f"block {block.header.height}: tx root mismatch")
-        txs = self._decode_block_txs(block)
+        txs = self._decode_block_txs(block, tx_ids)
         info = BlockInfo(self.chain_id, block.header.height, block.header.time_ms,
                          block.header.proposer)
+        verified = VerifiedIds(self.mempool.txs, self._verify_unpooled(txs))
         result = self.vm.process_block(self.state, info, txs, self.tip.app_hash,
-                                       verified_ids=self.mempool.txs, evidence=block.evidence)
+                                       verified_ids=verified, evidence=block.evidence)
         self.tip = self.store.save_block(block, txs, result, commit)
         self.last_commit = commit
-        self.mempool.update([sha256(raw) for raw in block.txs], self.state, self.tip.height + 1)
+        self.mempool.update(tx_ids, self.state, self.tip.height + 1)
         if any(key.startswith(b"chain/") for key, _ in result.writes):
             self.params = load_params(self.state)
             self._load_validators()
         return CommittedBlock(block, txs, result, self.tip)
 
-    def _decode_block_txs(self, block: Block) -> list[SignedTx | bytes]:
+    def _verify_unpooled(self, txs: list[SignedTx | bytes]) -> set[bytes]:
+        """Ids of the block's txs that were not in the mempool (block sync, a tx
+        gossip has not brought yet) whose signatures verify, checked on
+        ``verify_threads`` threads. The vm verifies the rest itself: a bad
+        signature fails there as it always does."""
+        threads = self.mempool.limits.verify_threads
+        pool = self.mempool.txs
+        unpooled = [stx for stx in txs if isinstance(stx, SignedTx) and stx.tx_id not in pool]
+        if threads <= 1 or len(unpooled) < 2 * threads:
+            return set()
+        verdicts = self.vm.verify_signatures(unpooled, threads)
+        return {stx.tx_id for stx, verdict in zip(unpooled, verdicts, strict=True)
+                if verdict is None}
+
+    def _decode_block_txs(self, block: Block, tx_ids: list[bytes]) -> list[SignedTx | bytes]:
         """Decoded txs, from the mempool's cache where possible. A tx that does
         not decode stays raw bytes: the vm records it as malformed."""
         txs: list[SignedTx | bytes] = []
         pool = self.mempool.txs
-        for raw in block.txs:
-            cached = pool.get(sha256(raw))
+        for raw, tx_id in zip(block.txs, tx_ids, strict=True):
+            cached = pool.get(tx_id)
             if cached is None:
                 try:
                     cached = SignedTx.decode(raw, self.params.max_tx_bytes)

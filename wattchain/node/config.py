@@ -47,6 +47,7 @@ class MempoolConfig:
     max_txs: int = 50_000
     max_bytes: int = 64 * 1024 * 1024
     max_nonce_gap: int = 10_000  # txs a busy sender (a gateway) may queue ahead
+    verify_threads: int = 0  # threads verifying a batch's signatures; 0: one per core
 
 
 @dataclass

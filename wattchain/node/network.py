@@ -230,6 +230,7 @@ class NetworkService:
 
     def _on_txs(self, peer: str, batch: wire.TxBatch) -> None:
         malformed = 0
+        self.node.preverify(batch.txs)
         for raw in batch.txs:
             try:
                 self.node.submit_tx(raw, gossip=False)

@@ -7,7 +7,9 @@ the RPC server's tasks only feed it transactions and read committed state.
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -77,7 +79,9 @@ class Node:
         self.genesis = load_genesis(home.genesis_file)
         self.validator_key: PrivateKey = load_key_file(home.validator_key_file)
         settings = self.config.mempool
-        limits = MempoolLimits(settings.max_txs, settings.max_bytes, settings.max_nonce_gap)
+        threads = settings.verify_threads or min(4, os.cpu_count() or 1)
+        limits = MempoolLimits(settings.max_txs, settings.max_bytes, settings.max_nonce_gap,
+                               threads)
         self.chain = Chain(home.db_path, self.genesis, limits)
         try:
             if transport is None and self.config.p2p.enabled:
@@ -130,6 +134,10 @@ class Node:
         transport: Transport = Libp2pTransport(node_key.secret, settings.host, settings.port,
                                                list(settings.persistent_peers))
         return transport
+
+    def preverify(self, raws: list[bytes]) -> None:
+        """Verify the signatures of a batch about to be submitted, on all cores."""
+        self.chain.mempool.preverify(raws, self.chain.state, self.chain.params)
 
     def submit_tx(self, raw: bytes, gossip: bool = True) -> bytes:
         """Admit ``raw`` to the mempool (and pass it on to peers); return its id
@@ -275,8 +283,19 @@ def tx_event_data(tx_id: bytes, height: int, index: int, result: TxResult) -> di
             "result": result_json(result)}
 
 
+def tune_gc() -> None:
+    """Garbage collection for a long-running node: what is loaded at start
+    (code, genesis, caches) moves to the permanent generation, and young
+    collections run less often. Every tx allocates a few dozen objects; with
+    the defaults the collector cost ~a fifth of block execution time."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 async def run_until_signal(node: Node) -> None:
     """Run ``node`` until SIGINT or SIGTERM, then shut down cleanly."""
+    tune_gc()
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             await nursery.start(node.run)

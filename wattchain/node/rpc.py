@@ -12,6 +12,7 @@ error object with a standard code.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -68,6 +69,20 @@ class RateLimiter:
         return True
 
 
+def broadcast_txs(batch: list[Any]) -> list[bytes]:
+    """The txs a JSON-RPC batch broadcasts (malformed ones are left to the calls)."""
+    raws = []
+    for item in batch:
+        if (isinstance(item, dict) and str(item.get("method", "")).startswith("broadcast_tx")
+                and isinstance(item.get("params"), dict)
+                and isinstance(item["params"].get("tx"), str)):
+            try:
+                raws.append(base64.b64decode(item["params"]["tx"], validate=True))
+            except ValueError:
+                continue
+    return raws
+
+
 def error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
@@ -91,6 +106,7 @@ class JsonRpcServer:
                 return error_response(None, RpcError(
                     INVALID_REQUEST, "Invalid Request",
                     f"batch of {len(payload)} exceeds the limit of {self.settings.max_batch}"))
+            self.node.preverify(broadcast_txs(payload))
             answers = [await self.call(item, websocket) for item in payload]
             return [a for a in answers if a is not None] or None
         return await self.call(payload, websocket)

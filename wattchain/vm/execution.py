@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wattchain import codec
-from wattchain.crypto import verify_address
+from wattchain.crypto import address_of, recover_signers, verify_address
 from wattchain.errors import DecodeError, SignatureError, WattchainError
 from wattchain.hashing import sha256
 from wattchain.types import Event, SignedTx
@@ -119,6 +119,21 @@ class VM:
             verify_address(stx.signature, stx.sign_digest(), stx.tx.sender)
         except SignatureError as exc:
             raise BadSignature(exc.message) from None
+
+    def verify_signatures(self, stxs: Sequence[SignedTx],
+                          threads: int = 1) -> list[BadSignature | None]:
+        """``verify_signature`` for many txs at once (on ``threads`` threads):
+        None where the signature is the sender's, else the error it raises."""
+        signers = recover_signers([(stx.signature, stx.sign_digest()) for stx in stxs], threads)
+        verdicts: list[BadSignature | None] = []
+        for stx, signer in zip(stxs, signers, strict=True):
+            if isinstance(signer, SignatureError):
+                verdicts.append(BadSignature(signer.message))
+            elif address_of(signer) != stx.tx.sender:
+                verdicts.append(BadSignature("signature was not made by the sender's key"))
+            else:
+                verdicts.append(None)
+        return verdicts
 
     def validate_tx(
         self,
