@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: install
-	$(BIN)/wattchain testnet run --dir ./localnet --validators 4
+	$(BIN)/wattchain demo --dir ./localnet --validators 4
 
 lint: install
 	$(BIN)/ruff check wattchain tests bench

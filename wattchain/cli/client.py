@@ -69,17 +69,25 @@ class RpcClient:
 
     def call_batch(self, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
         """Send many calls in one HTTP request; results (or error objects) in order."""
+        return [answer.get("result", answer.get("error"))
+                for answer in self.call_batch_answers(calls)]
+
+    def call_batch_answers(self, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+        """Like ``call_batch``, but each answer whole: ``{"result": ...}`` or
+        ``{"error": ...}``, so a result is never taken for an error."""
         requests = [{"jsonrpc": "2.0", "id": index, "method": method, "params": params}
                     for index, (method, params) in enumerate(calls)]
         try:
             response = self._http.post(self.url + "/", json=requests)
         except httpx.ConnectError:
             raise NodeUnavailable(f"cannot reach a node at {self.url}") from None
+        except httpx.TimeoutException:
+            raise NodeUnavailable(f"the node at {self.url} did not answer in time") from None
         answers = response.json()
         if isinstance(answers, dict):
             raise RpcCallError(str(answers.get("error")))
         by_id = {a["id"]: a for a in answers}
-        return [by_id[i].get("result", by_id[i].get("error")) for i in range(len(calls))]
+        return [by_id[i] for i in range(len(calls))]
 
     # -- conveniences ------------------------------------------------------------
 

@@ -6,7 +6,9 @@ import typer
 
 from wattchain import __version__
 from wattchain.cli import (
+    bench_cmd,
     billing_cmd,
+    demo_cmd,
     grid_cmd,
     keys_cmd,
     market_cmd,
@@ -44,6 +46,8 @@ app.add_typer(market_cmd.cert_app, name="cert")
 app.add_typer(oracle_cmd.app, name="oracle")
 app.add_typer(grid_cmd.app, name="grid")
 app.command("devnet")(node_cmd.devnet)
+app.command("demo")(demo_cmd.demo)
+app.command("bench")(bench_cmd.bench)
 
 
 @app.command("version")

@@ -12,12 +12,13 @@ Each keyring holds the devnet ``faucet`` test key (admin + issuer).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from wattchain.cli.keyring import Keyring
 from wattchain.crypto import PrivateKey, format_address
-from wattchain.genesis import save_genesis
+from wattchain.genesis import Genesis, save_genesis
 from wattchain.genesis.presets import devnet_genesis
 from wattchain.node.config import Home, NodeConfig, save_key_file
 
@@ -46,8 +47,13 @@ def node_names(validators: int, observers: int) -> list[str]:
 def init_testnet(directory: Path, validators: int, *, chain_id: str = "wattchain-testnet",
                  observers: int = 0, base_p2p_port: int = 26656, base_rpc_port: int = 26657,
                  force: bool = False, peer_id_of: object = None,
-                 extra_accounts: list[tuple[bytes, int]] | None = None) -> list[TestnetNode]:
-    """Write every node's config, keys and the shared genesis; return the nodes."""
+                 extra_accounts: list[tuple[bytes, int]] | None = None,
+                 configure_genesis: Callable[[Genesis], None] | None = None
+                 ) -> list[TestnetNode]:
+    """Write every node's config, keys and the shared genesis; return the nodes.
+
+    ``configure_genesis`` may change the genesis (params, accounts, module
+    sections) before it is written."""
     if not 1 <= validators <= 100:
         raise ValueError("--validators must be between 1 and 100")
     directory = Path(directory)
@@ -76,6 +82,8 @@ def init_testnet(directory: Path, validators: int, *, chain_id: str = "wattchain
     genesis.app_state["accounts"]["accounts"].extend(
         {"address": format_address(address), "balance": balance, "nonce": 0, "roles": []}
         for address, balance in extra_accounts or [])
+    if configure_genesis is not None:
+        configure_genesis(genesis)
     for index, node in enumerate(nodes):
         config = NodeConfig(moniker=node.name, mode="validator" if node.validator else "observer")
         config.rpc.port = node.rpc_port
