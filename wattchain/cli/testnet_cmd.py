@@ -124,21 +124,34 @@ def start(directory: DirOption = Path("./localnet"), output: OutputOption = "tex
                                  for name, pid, new in started))
 
 
+def reap(pid: int) -> None:
+    """Collect a node we started ourselves once it exited (else it lingers as a
+    zombie that still looks alive); other processes are not ours to collect."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
 def stop_nodes(directory: Path, timeout_s: float = 15.0) -> list[str]:
-    stopped = []
-    for home in node_homes(directory):
-        pid = read_pid(home)
-        if pid is None:
-            continue
+    """SIGTERM every running node, wait for all of them (SIGKILL after
+    ``timeout_s``), and remove their pid files."""
+    running = [(home, pid) for home in node_homes(directory)
+               if (pid := read_pid(home)) is not None]
+    for _, pid in running:
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while read_pid(home) is not None and time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout_s
+    for home, pid in running:
+        while time.monotonic() < deadline:
+            reap(pid)
+            if read_pid(home) is None:
+                break
             time.sleep(0.05)
         if read_pid(home) is not None:
             os.kill(pid, signal.SIGKILL)
+            reap(pid)
         home.pid_file.unlink(missing_ok=True)
-        stopped.append(home.root.name)
-    return stopped
+    return [home.root.name for home, _ in running]
 
 
 @app.command("stop")

@@ -112,17 +112,18 @@ class Community:
         name = f"house-{index + 1:02d}"
         member = Member(name, "household", zone, derive_key(self.seed, name), "H25",
                         rng.choice(HOUSEHOLD_KWH))
-        if index % 2 == 0:  # every other household has rooftop PV
+        pair = index // 2  # households alternate zones; each pair is equipped alike
+        if pair % 2 == 0:  # half have rooftop PV
             modules = rng.choice((10, 12, 14, 16))
             specs = self.data.pv_system(name, modules, tilt_deg=rng.choice((20, 30, 35)),
                                         azimuth_deg=rng.choice((160, 180, 200)))
             member.assets.append(Asset("solar", int(specs["nameplate_w"]), f"{name}-pv",
                                        "production", specs=specs))
-        if index % 4 == 0:  # a quarter have a home battery
+        if pair % 4 == 0:  # a quarter have a home battery
             member.assets.append(Asset("storage", 5_000, f"{name}-bat", "storage", 10_000, {
                 "manufacturer": "BYD", "model": "Battery-Box Premium HVS 10.2",
                 "inverter_model": "SMA Sunny Boy Storage 5.0", "unit_count": 4}))
-        if index % 4 == 1:  # another quarter charge an EV at home
+        if pair % 4 == 1:  # another quarter charge an EV at home
             member.assets.append(Asset("flexible_load", 11_000, f"{name}-ev", "ev_charger",
                                        specs={"manufacturer": "ABB", "model": "Terra AC W11",
                                               "inverter_model": "", "unit_count": 1}))

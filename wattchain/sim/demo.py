@@ -421,8 +421,11 @@ class Demo:
         return int(status["sync_info"]["latest_block_time_ms"])
 
     def next_boundary(self, ahead: int = 1) -> int:
+        """An interval start ``ahead`` intervals after now (block time follows the
+        validators' clocks; after a restart the newest block may be old)."""
         interval = self.state.interval_ms
-        return (self.chain_time_ms() // interval + ahead) * interval
+        now = max(self.chain_time_ms(), int(time.time() * 1000))
+        return (now // interval + ahead) * interval
 
     def slot(self, interval_start: int) -> int:
         return (interval_start - self.state.t0_ms) // self.state.interval_ms
