@@ -1,7 +1,7 @@
 """The headless demo end to end: a 4-validator testnet with a small seeded
 community plays ten short intervals. Trades clear, bills recomputed from
-chain data match, the scripted emergency suspends the north market and is
-cleared, and every node agrees on the app hash; a second run resumes the
+chain data match, the scripted emergency (north islanded) suspends the north market, curtails
+generation and is cleared, and every node agrees on the app hash; a second run resumes the
 chain."""
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ def test_headless_demo_trades_bills_and_survives_an_emergency(tmp_path: Path) ->
     assert any(z["import_wh"] and z["export_wh"] for z in zones)  # metered each interval
     north = [line["zones"]["north"] for line in lines]
     states = [(z["emergency"], z["market"]) for z in north]
-    hit = states.index(("shortage", "suspended"))
+    hit = states.index(("islanding", "suspended"))
     assert (None, "open") in states[hit:]  # and the all-clear came
     assert all(z["cleared_wh"] == 0 for z in north[hit:hit + 2])  # suspended: no trades
+    # islanded and long (a June morning): after the batteries, generation is curtailed
+    assert any(z["emergency"] == "islanding" and z["curtailed_wh"] for z in north)
     last = lines[-1]
     assert last["emergencies_declared"] >= 1 and last["emergencies_cleared"] >= 1
     assert last["bills_verified"] > 0 and last["bills_mismatched"] == 0

@@ -96,7 +96,8 @@ def demo(
     intervals: Annotated[int | None, typer.Option(
         "--intervals", help="Stop after this many intervals (default: until Ctrl-C).")] = None,
     emergency_at: Annotated[int, typer.Option(
-        help="Interval of this run at which the north DSO declares a shortage.")] = 6,
+        help="Interval of this run at which the north DSO declares its feeder "
+             "islanded.")] = 6,
     emergency_for: Annotated[int, typer.Option(help="Intervals until the all-clear.")] = 4,
     keep_running: Annotated[bool, typer.Option(
         "--keep-running", help="Leave the nodes running on exit.")] = False,
@@ -108,8 +109,8 @@ def demo(
 
     Households, businesses and plants in two grid zones trade energy; meters
     stream signed readings; oracles feed weather and prices; balancing
-    dispatches batteries and EV chargers; mid-run the north DSO declares an
-    emergency and later clears it. A live dashboard shows it all (Ctrl-C
+    dispatches batteries and EV chargers; mid-run the north DSO declares its
+    feeder islanded and later gives the all-clear. A live dashboard shows it all (Ctrl-C
     stops the nodes; running the command again resumes the chain).
     """
     try:

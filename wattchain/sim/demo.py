@@ -19,7 +19,8 @@ the chain and skips what is done.
   frequency and the emission factor for each zone;
 * producers ask, and consumers bid, for the next interval from their
   forecasts (the profile with noise);
-* at scripted intervals the north DSO declares a shortage and later clears it;
+* at scripted intervals the north DSO declares its feeder islanded (severity 2)
+  and later gives the all-clear;
 * every ``bill_every`` intervals the DSOs issue bills of settled intervals,
   which the demo then recomputes from chain data (``bills_verified``).
 
@@ -73,6 +74,7 @@ class Scenario:
     emergency_at: int = 6
     emergency_for: int = 4
     zone: str = "north"
+    kind: str = "islanding"  # the feeder loses its upstream line: both directions matter
 
 
 @dataclass
@@ -473,6 +475,9 @@ class Demo:
         elif meter_type == "production" and asset is not None:
             whole, rest = self.community.interval_wh(self.community.slot_wh(member, asset,
                                                                             slot))
+            action, energy = dispatch.get(asset.asset_id, ("", 0))
+            if action == "curtail_generation":  # the plant held back as instructed
+                whole, rest = max(0, whole - energy), 0
             meter.export_wh += whole
             meter.export_rest += rest
         elif asset is not None:  # storage and EV charging follow the dispatch
@@ -485,7 +490,8 @@ class Demo:
             else:
                 hour = self.community.data.slot_start(slot).hour
                 charging = EV_W * interval // 3_600_000 if 17 <= hour < 23 else 0
-                meter.import_wh += max(0, charging - (energy if action == "curtail" else 0))
+                held = energy if action in ("curtail", "shed") else 0
+                meter.import_wh += max(0, charging - held)
         for name in ("import", "export"):
             rest = getattr(meter, f"{name}_rest")
             if rest >= SLOT_MS:
@@ -564,10 +570,10 @@ class Demo:
         scenario = self.scenario
         dso = self.community.dso(scenario.zone)
         if index == scenario.emergency_at:
-            self.tally.log.append(f"#{index} {scenario.zone}: DSO declares a shortage "
+            self.tally.log.append(f"#{index} {scenario.zone}: DSO declares {scenario.kind} "
                                   "(severity 2)")
-            return [self.tx(dso, "balancing", "declare_emergency", scenario.zone, "shortage", 2,
-                            10 * scenario.emergency_for * self.state.interval_ms)]
+            return [self.tx(dso, "balancing", "declare_emergency", scenario.zone, scenario.kind,
+                            2, 10 * scenario.emergency_for * self.state.interval_ms)]
         if index == scenario.emergency_at + scenario.emergency_for:
             self.tally.log.append(f"#{index} {scenario.zone}: DSO gives the all-clear")
             return [self.tx(dso, "balancing", "clear_emergency", scenario.zone)]
@@ -718,6 +724,10 @@ class Demo:
             view["forecast_imbalance_wh"] = dispatch["forecast_imbalance_wh"]
             view["dispatched_up_wh"], view["dispatched_down_wh"] = dispatch["up_wh"], \
                 dispatch["down_wh"]
+            view["curtailed_wh"] = sum(item["energy_wh"] for item in dispatch["items"]
+                                       if item["action"] in ("curtail_generation", "shed"))
+            view["shared_wh"] = sum(item["energy_wh"] for item in dispatch["items"]
+                                    if item["action"] in ("share_in", "share_out"))
         except RpcCallError:
             pass
         emergency = self.client.query("balancing/emergency", zone=zone)
@@ -764,6 +774,7 @@ def headless_line(snapshot: dict[str, Any], app_hashes_agree: bool) -> dict[str,
             "forecast_imbalance_wh": view.get("forecast_imbalance_wh"),
             "flex_up_wh": view.get("dispatched_up_wh"),
             "flex_down_wh": view.get("dispatched_down_wh"),
+            "curtailed_wh": view.get("curtailed_wh"), "shared_wh": view.get("shared_wh"),
             "imbalance_price": view.get("imbalance_price"),
             "emergency": None if view.get("emergency") is None else view["emergency"]["kind"],
             "market": view.get("market")}
