@@ -10,6 +10,7 @@ from registration_helpers import DSO
 from trading_helpers import ask, balance, bid, market, next_interval, run_until, trade
 
 from wattchain.modules.trading.types import ESCROW_ACCOUNT
+from wattchain.vm.state import Overlay
 
 DELAY_MS = 120_000  # default settlement delay
 INTERVAL_MS = 60_000
@@ -103,3 +104,26 @@ def test_nothing_delivered_refunds_the_buyer() -> None:
     assert settled["settled"] and settled["delivered_wh"] == 0 and settled["paid"] == 0
     assert balance(chain, CAROL.address) == carol - 10  # only the tx fee
     run_block(chain, [])
+
+
+def test_a_shortfall_is_charged_at_the_imbalance_price_of_its_own_interval() -> None:
+    """Balancing prices each interval (trd/imbi/); settlement uses that price, not
+    the zone's current one, and the penalty only moves money."""
+    chain, solar, _ = market()
+    add_meter(chain, "PV1", "production", account=ALICE, asset_id=solar)
+    assert trade(chain, DSO, "set_imbalance_price", "north", 90_000).ok  # the current price
+    interval = next_interval(chain)
+    assert bid(chain, CAROL, interval, 500, 100_000).ok
+    assert ask(chain, ALICE, solar, interval, 500, 50_000).ok
+    trading = next(m for m in chain.vm.modules if m.name == "trading")
+    overlay = Overlay(chain.state)
+    trading.keeper.set_interval_imbalance_price(overlay, "north", interval, 250_000)
+    chain.state.apply(overlay.writes)
+    supply = query(chain, "accounts/supply")["supply"]
+    run_until(chain, interval + INTERVAL_MS)
+    deliver(chain, "PV1", interval, 300)
+    run_until(chain, interval + INTERVAL_MS + DELAY_MS)
+    (settled,) = trades_of(chain, CAROL)
+    assert settled["price"] == 75_000
+    assert settled["penalty"] == 200 * (250_000 - 75_000) // 1000  # not at 90,000
+    assert query(chain, "accounts/supply")["supply"] == supply
