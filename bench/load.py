@@ -40,7 +40,8 @@ class RateResult:
     offered_per_s: int
     achieved_offer_per_s: float
     committed: int
-    committed_per_s: float
+    committed_per_s: float  # all commits over offer start .. last commit (drain included)
+    sustained_per_s: float  # commits inside the offer window, after a warm-up
     p50_ms: float
     p99_ms: float
     cpu_percent_per_node: list[float]
@@ -246,8 +247,13 @@ def run_rates(rates: list[int], seconds: float, base_port: int = 46000) -> list[
                 latencies = [(watcher.committed_at[h] - t) * 1000
                              for h, t in submitted_at.items() if h in watcher.committed_at]
                 span = max(ended - began, 1e-9)
+                warm = min(2.0, offered_for / 4)
+                steady = sum(1 for h in submitted_at if began + warm
+                             <= watcher.committed_at.get(h, -1.0) <= began + offered_for)
                 results.append(RateResult(rate, len(txs) / offered_for, len(latencies),
-                                          len(latencies) / span, percentile(latencies, 0.5),
+                                          len(latencies) / span,
+                                          steady / max(offered_for - warm, 1e-9),
+                                          percentile(latencies, 0.5),
                                           percentile(latencies, 0.99), cpu, generator))
                 time.sleep(1.0)
         finally:
