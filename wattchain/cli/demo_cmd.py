@@ -128,8 +128,9 @@ def demo(
     if fresh:
         state = DemoState(seed, households, interval_s * 1000)
     elif state is None:
-        raise CliError(f"{directory} holds a testnet not made by `wattchain demo`: "
-                       "use another --dir, or remove it")
+        raise CliError(f"{directory} holds a testnet not made by `wattchain demo` (no "
+                       f"demo.json): pass another --dir, or remove it (rm -rf {directory}) "
+                       "to start the demo there")
     assert state is not None
     log = sys.stderr if headless else None
     with Progress(console=console, transient=True, disable=headless) as progress:
