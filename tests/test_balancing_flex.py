@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chain_helpers import CAROL, Chain, make_genesis, query, run_block, start_chain
+from chain_helpers import CAROL, Chain, make_genesis, query, start_chain
 from hypothesis import given
 from hypothesis import strategies as st
 from metering_helpers import add_meter, metering_accounts, reading, relay, send
@@ -26,6 +26,7 @@ from registration_helpers import (
     setup_zone,
 )
 from test_balancing import DAY0, INTERVAL_MS, Bench, ask, bench, end_block
+from trading_helpers import run_until
 
 from wattchain.genesis import build_genesis_state, export_genesis
 from wattchain.modules import build_vm
@@ -47,6 +48,8 @@ from wattchain.modules.balancing.types import (
 )
 from wattchain.modules.trading import errors as trading_errors
 from wattchain.modules.trading.types import ESCROW_ACCOUNT
+from wattchain.vm.interface import Context
+from wattchain.vm.params import ChainParams
 from wattchain.vm.state import MemoryState, Overlay
 
 OWNER = b"\7" * 20
@@ -264,8 +267,6 @@ def test_deadband_and_no_forecast_dispatch_nothing() -> None:
 
 def declare(subject: Bench, zone: str, kind: str, severity: int, time_ms: int) -> None:
     overlay = Overlay(subject.state)
-    from wattchain.vm.interface import Context
-    from wattchain.vm.params import ChainParams
     ctx = Context(overlay, subject.grid.operators[zone], 1, time_ms, "test",
                   ChainParams(interval_ms=INTERVAL_MS))
     subject.module.handlers["declare_emergency"](ctx, [zone, kind, severity, 3_600_000])
@@ -405,11 +406,6 @@ def test_offers_are_checked_against_the_asset() -> None:
     assert (offered["soc_wh"], offered["price_up"]) == (60_000, 1)  # soc is the meter's now
     assert send(chain, ALICE, "balancing", "withdraw_flex", asset).ok
     assert query(chain, "balancing/flex") == {"offers": []}
-
-
-def run_until(chain: Chain, time_ms: int) -> None:
-    while chain.time_ms < time_ms:
-        run_block(chain, [])
 
 
 def test_an_emergency_suspends_the_market_and_the_all_clear_restores_it() -> None:

@@ -115,8 +115,7 @@ def demo(
     """
     try:
         from wattchain.sim.community import Community
-        from wattchain.sim.dashboard import render
-        from wattchain.sim.demo import Demo, DemoError, DemoState, Scenario, headless_line
+        from wattchain.sim.demo import Demo, DemoError, DemoState
     except ImportError as exc:
         raise CliError(f"the demo needs the sim extra ({exc.name} is missing): "
                        "pip install -e '.[sim]' (make run installs it)") from None
@@ -161,8 +160,7 @@ def demo(
     if log is not None:
         print(f"testnet in {directory}: {len(urls)} nodes, RPC {urls[0]}", file=log)
     try:
-        run(first, state, state_path, headless, intervals, emergency_at, emergency_for,
-            Scenario, render, headless_line)
+        run(first, state, state_path, headless, intervals, emergency_at, emergency_for)
     except KeyboardInterrupt:
         pass
     finally:
@@ -173,15 +171,18 @@ def demo(
 
 
 def run(demo: Any, state: Any, state_path: Path, headless: bool, intervals: int | None,
-        emergency_at: int, emergency_for: int, scenario_class: Any, render: Any,
-        headless_line: Any) -> None:
+        emergency_at: int, emergency_for: int) -> None:
+    """Play intervals until ``intervals`` were played (or Ctrl-C)."""
+    from wattchain.sim.dashboard import render
+    from wattchain.sim.demo import Scenario, headless_line
+
     interval = state.interval_ms
     next_start = demo.next_boundary(1)
     if state.t0_ms == 0:
         state.t0_ms = next_start
         state.save(state_path)
     first_index = demo.slot(next_start)
-    demo.scenario = scenario_class(first_index + emergency_at, emergency_for)
+    demo.scenario = Scenario(first_index + emergency_at, emergency_for)
     played = 0
     live = None if headless else Live(render({}), console=console, refresh_per_second=2,
                                       screen=False)

@@ -24,6 +24,7 @@ from wattchain.cli.common import (
     kv_table,
     node_url,
 )
+from wattchain.cli.registration_views import table
 from wattchain.cli.tx_cmd import FeeOption, FromOption, WaitOption, send
 
 app = typer.Typer(help="Grid balancing: supply and demand per zone, forecasts, storage and "
@@ -37,6 +38,11 @@ app.add_typer(flex_app, name="flex")
 app.add_typer(emergency_app, name="emergency")
 
 Zone = Annotated[str, typer.Option("--zone", help="Zone id.")]
+
+
+def records_table(title: str, columns: list[str], records: list[dict[str, Any]]) -> Table:
+    """One row per record, the named fields as columns."""
+    return table(title, columns, [[record[column] for column in columns] for record in records])
 
 
 @app.command("status")
@@ -71,14 +77,10 @@ def forecast(zone: Zone, home: HomeOption = DEFAULT_HOME, node: NodeOption = Non
         value = client.query("balancing/forecast", zone=zone)
         value["accuracy"] = client.query("balancing/accuracy", zone=zone)
     mape = value["accuracy"]["mape_per_mille"]
-    table = Table(title=f"forecast of {zone} (MAPE {'-' if mape is None else mape} per-mille)",
-                  title_justify="left")
-    columns = ("interval_start", "demand_wh", "solar_wh", "wind_wh", "firm_wh", "imbalance_wh")
-    for column in columns:
-        table.add_column(column, justify="right")
-    for item in value["forecasts"]:
-        table.add_row(*(str(item[column]) for column in columns))
-    emit(output, value, table)
+    emit(output, value, records_table(
+        f"forecast of {zone} (MAPE {'-' if mape is None else mape} per-mille)",
+        ["interval_start", "demand_wh", "solar_wh", "wind_wh", "firm_wh", "imbalance_wh"],
+        value["forecasts"]))
 
 
 @app.command("resilience")
@@ -105,17 +107,12 @@ def dispatch(zone: Zone, interval_start: Annotated[int | None, typer.Option(
         data["interval_start"] = interval_start
     with RpcClient(node_url(home, node)) as client:
         value = client.query("balancing/dispatch", **data)
-    table = Table(title=f"dispatch of {zone} at {value['interval_start']}: forecast imbalance "
-                        f"{value['forecast_imbalance_wh']} Wh, marginal price "
-                        f"{value['marginal_price']}"
-                        + (f", emergency {value['emergency']}" if value["emergency"] else ""),
-                  title_justify="left")
-    columns = ("action", "asset_id", "peer", "energy_wh", "price", "delivered_wh", "paid")
-    for column in columns:
-        table.add_column(column)
-    for item in value["items"]:
-        table.add_row(*(str(item[column]) for column in columns))
-    emit(output, value, table)
+    title = (f"dispatch of {zone} at {value['interval_start']}: forecast imbalance "
+             f"{value['forecast_imbalance_wh']} Wh, marginal price {value['marginal_price']}"
+             + (f", emergency {value['emergency']}" if value["emergency"] else ""))
+    emit(output, value, records_table(
+        title, ["action", "asset_id", "peer", "energy_wh", "price", "delivered_wh", "paid"],
+        value["items"]))
 
 
 @flex_app.command("offer")
@@ -169,14 +166,10 @@ def flex_list(zone: Annotated[str | None, typer.Option("--zone", help="Only this
     check_output(output)
     with RpcClient(node_url(home, node)) as client:
         value = client.query("balancing/flex", **({} if zone is None else {"zone": zone}))
-    table = Table(title="flexibility offers", title_justify="left")
-    columns = ("asset_id", "type", "zone", "max_discharge_w", "max_charge_w", "soc_wh",
-               "reserve_wh", "energy_wh", "price_up", "price_down", "priority")
-    for column in columns:
-        table.add_column(column)
-    for item in value["offers"]:
-        table.add_row(*(str(item[column]) for column in columns))
-    emit(output, value, table)
+    emit(output, value, records_table(
+        "flexibility offers", ["asset_id", "type", "zone", "max_discharge_w", "max_charge_w",
+                               "soc_wh", "reserve_wh", "energy_wh", "price_up", "price_down",
+                               "priority"], value["offers"]))
 
 
 Kind = Annotated[str, typer.Option("--kind", help="shortage | overload | islanding")]
@@ -226,13 +219,9 @@ def emergency_show(zone: Annotated[str | None, typer.Option(
     title = (f"zone {zone}: " + ("normal" if current is None else
              f"{current['kind']} severity {current['severity']} until {current['expiry_ms']}")
              + f", market {value['market']}")
-    table = Table(title=title, title_justify="left")
-    columns = ("seq", "action", "kind", "severity", "height", "time_ms", "by", "reason")
-    for column in columns:
-        table.add_column(column)
-    for item in value["log"]:
-        table.add_row(*(str(item[column]) for column in columns))
-    emit(output, value, table)
+    emit(output, value, records_table(
+        title, ["seq", "action", "kind", "severity", "height", "time_ms", "by", "reason"],
+        value["log"]))
 
 
 @app.command("set-bounds")

@@ -241,15 +241,16 @@ class Demo:
         self.state.setup_done = True
         self.state.save(self.state_path)
 
-    def zone_exists(self, zone: str) -> bool:
+    def exists(self, path: str, **data: Any) -> bool:
+        """Whether a query finds its record (a zone, producer profile, meter)."""
         try:
-            self.client.query("registration/zone", zone_id=zone)
+            self.client.query(path, **data)
             return True
         except RpcCallError:
             return False
 
     def setup_zones(self) -> None:
-        if all(self.zone_exists(zone) for zone in ZONES):
+        if all(self.exists("registration/zone", zone_id=zone) for zone in ZONES):
             return
         txs = [self.tx(self.community.dso(zone), "registration", "set_zone", zone,
                        f"{zone.title()} feeder", HOSTING_W[zone]) for zone in ZONES]
@@ -270,7 +271,8 @@ class Demo:
     def setup_producers(self) -> None:
         txs = []
         for member in self.community.members:
-            if not member.assets or self.has_profile(member):
+            if not member.assets or self.exists("registration/producer",
+                                                address=format_address(member.key.address)):
                 continue
             kind = "household" if member.role == "household" else "community"
             txs.append(self.tx(member, "registration", "register_producer",
@@ -279,14 +281,6 @@ class Demo:
                                json.dumps({"zone": member.zone})))
         if txs:
             self.commit(txs, "producer profiles")
-
-    def has_profile(self, member: Member) -> bool:
-        try:
-            self.client.query("registration/producer", address=format_address(
-                member.key.address))
-            return True
-        except RpcCallError:
-            return False
 
     def chain_assets(self) -> dict[str, dict[str, Any]]:
         """meter id -> the chain's view of every community asset registered."""
@@ -366,7 +360,7 @@ class Demo:
                                    now + 5 * 365 * 86_400_000))
         self.bind_assets()
         for member, meter_id, meter_type, measured in self.community.meters():
-            if self.meter_exists(meter_id):
+            if self.exists("metering/meter", meter_id=meter_id):
                 continue
             power = measured.capacity_w if measured is not None else 25_000
             txs.append(self.tx(operator, "metering", "register_meter", meter_id, meter_type,
@@ -375,13 +369,6 @@ class Demo:
                                0 if measured is None else measured.asset_id, power * 2, False))
         if txs:
             self.commit(txs, "certificates and meters")
-
-    def meter_exists(self, meter_id: str) -> bool:
-        try:
-            self.client.query("metering/meter", meter_id=meter_id)
-            return True
-        except RpcCallError:
-            return False
 
     def setup_commissioning(self) -> None:
         operator = self.community.member("meter-operator")
@@ -697,7 +684,6 @@ class Demo:
         return len(hashes) == 1
 
     def zone_view(self, zone: str, interval_start: int) -> dict[str, Any]:
-        interval = self.state.interval_ms
         view: dict[str, Any] = {}
         try:
             clearing = self.client.query("trading/clearing", zone=zone,
@@ -736,7 +722,6 @@ class Demo:
         view["emergency"] = None if current is None else {
             "kind": current["kind"], "severity": current["severity"],
             "expiry_ms": current["expiry_ms"]}
-        del interval
         return view
 
     def snapshot(self, interval_start: int, elapsed_s: float) -> dict[str, Any]:

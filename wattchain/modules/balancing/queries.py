@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from wattchain.modules.balancing import emergency as rules
@@ -41,6 +41,21 @@ def data_zone(data: Mapping[str, Any]) -> str:
     return zone
 
 
+def data_interval(data: Mapping[str, Any]) -> int | None:
+    start = data.get("interval_start")
+    if start is not None and (type(start) is not int or start < 0):
+        raise InvalidQuery("data.interval_start must be a non-negative integer")
+    return start
+
+
+def newest_start(entries: Iterable[tuple[str, int, Any]]) -> int | None:
+    """The newest interval start of (zone, start, record) entries in time order."""
+    newest = None
+    for _, start, _ in entries:
+        newest = start
+    return newest
+
+
 class BalancingQueries:
     def __init__(self, keeper: BalancingKeeper) -> None:
         self.keeper = keeper
@@ -51,14 +66,9 @@ class BalancingQueries:
 
     def zone_status(self, state: StateReader, data: Mapping[str, Any]) -> Any:
         zone = data_zone(data)
-        start = data.get("interval_start")
-        if start is not None and (type(start) is not int or start < 0):
-            raise InvalidQuery("data.interval_start must be a non-negative integer")
+        start = data_interval(data)
         if start is None:
-            newest = None
-            for _, newest_start, _ in self.keeper.iterate_records(state, zone):
-                newest = newest_start
-            start = newest
+            start = newest_start(self.keeper.iterate_records(state, zone))
         record = None if start is None else self.keeper.get_record(state, zone, start)
         if start is None or record is None:
             raise RecordNotFound(f"no balancing record for zone {zone!r}"
@@ -121,16 +131,11 @@ class BalancingQueries:
 
     def dispatch(self, state: StateReader, data: Mapping[str, Any]) -> Any:
         zone = data_zone(data)
-        start = data.get("interval_start")
-        if start is not None and (type(start) is not int or start < 0):
-            raise InvalidQuery("data.interval_start must be a non-negative integer")
+        start = data_interval(data)
         if start is None:
-            newest = None
-            for _, newest_start, newest_record in self.keeper.iterate_dispatches(state, zone):
-                newest = (newest_start, newest_record)
-            if newest is None:
+            start = newest_start(self.keeper.iterate_dispatches(state, zone))
+            if start is None:
                 raise RecordNotFound(f"nothing was dispatched in zone {zone!r} yet")
-            return dispatch_json(zone, *newest)
         found = self.keeper.get_dispatch(state, zone, start)
         if found is None:
             raise RecordNotFound(f"no dispatch for zone {zone!r} at {start}")
