@@ -30,6 +30,7 @@ SLOT_MS = SLOT_MINUTES * 60_000
 HOUSEHOLD_KWH = (2_500, 3_500, 4_500)  # annual demand classes of households
 WIND_TURBINE = "E-53/800"
 COMMISSIONED_MS = 1_704_067_200_000  # 2024-01-01: every asset was installed before the demo
+EV_W = 7_400  # an EV charges at this power in the evening (sim time)
 
 # Ask prices of producers (micro-units per kWh): near their marginal cost.
 ASK_PRICES = {"solar": 40_000, "wind": 50_000, "hydro": 60_000, "geothermal": 70_000,
