@@ -1,4 +1,5 @@
-"""The node's application: vm + store + mempool behind the consensus interface.
+"""The node's application: vm + store + mempool behind the consensus interface
+(``consensus.application.Application``).
 
 This object owns every piece of chain state in the process. It is not
 thread-safe: the node's single task calls it.
@@ -12,6 +13,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
+from wattchain.consensus.application import InvalidBlock
 from wattchain.errors import DecodeError, WattchainError
 from wattchain.genesis import Genesis, build_genesis_state
 from wattchain.hashing import merkle_root, sha256
@@ -26,14 +28,12 @@ from wattchain.types import Block, Commit, Header, SignedTx
 from wattchain.vm.execution import BlockInfo, BlockResult
 from wattchain.vm.params import ChainParams, load_params
 
+__all__ = ["Chain", "CommittedBlock", "InvalidBlock", "VerifiedIds", "genesis_hash"]
+
 log = logging.getLogger("wattchain.chain")
 
 
 MAX_BLOCK_EVIDENCE = 100
-
-
-class InvalidBlock(Exception):
-    """A proposed or synced block that must not be executed."""
 
 
 @dataclass(slots=True)

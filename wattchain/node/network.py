@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 import trio
 
+from wattchain.consensus.application import InvalidBlock
 from wattchain.consensus.messages import InvalidMessage, proposal_signer, vote_signer
 from wattchain.errors import WattchainError
-from wattchain.node.chain import InvalidBlock
 from wattchain.node.p2p import wire
 from wattchain.node.p2p.transport import (
     CONSENSUS,
@@ -36,9 +35,7 @@ from wattchain.node.p2p.transport import (
     PeerEvent,
     Transport,
 )
-
-if TYPE_CHECKING:
-    from wattchain.node.node import Node
+from wattchain.node.ports import NetworkPort
 
 log = logging.getLogger("wattchain.p2p")
 
@@ -54,7 +51,9 @@ SYNC_BATCH = 20
 
 
 class NetworkService:
-    def __init__(self, node: Node, transport: Transport) -> None:
+    """Serves ``node`` (through its NetworkPort) on ``transport``."""
+
+    def __init__(self, node: NetworkPort, transport: Transport) -> None:
         self.node = node
         self.transport = transport
         self.scores: dict[str, int] = defaultdict(lambda: START_SCORE)
@@ -108,9 +107,10 @@ class NetworkService:
         stuck_since = trio.current_time()
         while True:
             await trio.sleep(STATUS_INTERVAL_S)
-            self.broadcast(SYNC, wire.encode_status(self.node.chain.height))
-            driver = self.node.runner.driver
-            progress = (self.node.chain.height, driver.state.round if driver else -1)
+            height = self.node.committed_height()
+            self.broadcast(SYNC, wire.encode_status(height))
+            round_ = self.node.consensus_round()
+            progress = (height, round_ if round_ is not None else -1)
             if progress != last_progress:
                 last_progress, stuck_since = progress, trio.current_time()
             elif trio.current_time() - stuck_since >= RESEND_AFTER_S:
@@ -120,7 +120,7 @@ class NetworkService:
 
     def _resend_own_messages(self, peer: str | None = None) -> None:
         """Relay this height's proposals and votes (own and others')."""
-        for data in self.node.runner.height_messages():
+        for data in self.node.height_messages():
             if peer is None:
                 self.broadcast(CONSENSUS, data)
             else:
@@ -150,7 +150,8 @@ class NetworkService:
     def _on_peer(self, event: PeerEvent) -> None:
         if event.connected:
             log.info("peer connected %s", event.peer[:16])
-            self.transport.send(event.peer, SYNC, wire.encode_status(self.node.chain.height))
+            self.transport.send(event.peer, SYNC,
+                                wire.encode_status(self.node.committed_height()))
             self._resend_own_messages(event.peer)
         else:
             log.info("peer disconnected %s", event.peer[:16])
@@ -177,7 +178,7 @@ class NetworkService:
     def _on_consensus(self, message: wire.ProposalMessage | wire.VoteMessage) -> None:
         height = (message.proposal.height if isinstance(message, wire.ProposalMessage)
                   else message.vote.height)
-        current = self.node.chain.height + 1
+        current = self.node.committed_height() + 1
         if height < current:
             return  # late: that height is decided
         if height > current:
@@ -186,29 +187,26 @@ class NetworkService:
         self._deliver(message)
 
     def _deliver(self, message: wire.Message) -> None:
-        runner = self.node.runner
-        if runner.driver is None:
-            self._buffer(self.node.chain.height + 1, message)
+        """Check the signer of a proposal or vote for the current height and
+        hand it to consensus (before consensus starts the height: buffer it)."""
+        node = self.node
+        if node.consensus_round() is None:
+            self._buffer(node.committed_height() + 1, message)
             return
-        validator_set = runner.validator_set
         if isinstance(message, wire.ProposalMessage):
             proposal = message.proposal
-            expected = validator_set.by_address.get(proposal.proposer)
-            if expected is None or proposal_signer(proposal, self.node.chain.chain_id) != (
-                    expected.public_key):
+            expected = node.validator_public_key(proposal.proposer)
+            if expected is None or proposal_signer(proposal, node.chain_id) != expected:
                 raise InvalidMessage("proposal not signed by its proposer")
-            runner.receive_proposal(proposal, message.block)
+            node.receive_proposal(proposal, message.block)
         elif isinstance(message, wire.VoteMessage):
-            vote = message.vote
-            expected = validator_set.by_address.get(vote.validator)
-            if expected is None or vote_signer(vote, self.node.chain.chain_id) != (
-                    expected.public_key):
+            expected = node.validator_public_key(message.vote.validator)
+            if expected is None or vote_signer(message.vote, node.chain_id) != expected:
                 raise InvalidMessage("vote not signed by a validator of this height")
-            runner.receive_vote(vote)
-        runner.run_until_idle()
+            node.receive_vote(message.vote)
 
     def _buffer(self, height: int, message: wire.Message) -> None:
-        if height > self.node.chain.height + 1 + MAX_FUTURE_HEIGHTS:
+        if height > self.node.committed_height() + 1 + MAX_FUTURE_HEIGHTS:
             return
         if self.future_count >= MAX_FUTURE_MESSAGES:
             return
@@ -217,7 +215,7 @@ class NetworkService:
 
     def on_height_started(self) -> None:
         """Deliver what arrived early for the height consensus just started."""
-        height = self.node.chain.height + 1
+        height = self.node.committed_height() + 1
         for stale in [h for h in self.future if h < height]:
             self.future_count -= len(self.future.pop(stale))
         messages = self.future.pop(height, [])
@@ -242,7 +240,7 @@ class NetworkService:
     # -- block sync -------------------------------------------------------------------
 
     def _maybe_sync(self) -> None:
-        ours = self.node.chain.height
+        ours = self.node.committed_height()
         ahead = [(height, peer) for peer, height in self.peer_heights.items() if height > ours]
         now = trio.current_time()
         if not ahead or now - self.sync_requested_at < 2.0:
@@ -252,21 +250,20 @@ class NetworkService:
         self.transport.send(peer, SYNC, wire.encode_get_blocks(ours + 1, SYNC_BATCH))
 
     def _serve_blocks(self, peer: str, request: wire.GetBlocks) -> None:
-        store = self.node.chain.store
         items = []
         for height in range(request.from_height, request.from_height + request.count):
-            block, commit = store.block_bytes(height), store.commit(height)
-            if block is None or commit is None:
+            stored = self.node.committed_block(height)
+            if stored is None:
                 break
-            items.append((block, commit.encode()))
+            items.append(stored)
         self.transport.send(peer, SYNC, wire.encode_blocks(items))
 
     def _on_blocks(self, message: wire.Blocks) -> None:
         self.sync_requested_at = -1e9
         for block, commit in message.items:
-            if block.header.height <= self.node.chain.height:
+            if block.header.height <= self.node.committed_height():
                 continue
-            self.node.runner.commit_synced(block, commit)
+            self.node.commit_synced(block, commit)
             self.blocks_synced += 1
             self.node.metrics.blocks_synced.inc()
         self._maybe_sync()
