@@ -2,7 +2,7 @@
 (``consensus.application.Application``).
 
 This object owns every piece of chain state in the process. It is not
-thread-safe: the node's single task calls it.
+thread-safe: only the node's trio thread calls it.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ MAX_BLOCK_EVIDENCE = 100
 
 @dataclass(slots=True)
 class CommittedBlock:
+    """A block as committed: its txs decoded (raw bytes for a malformed one),
+    what executing it did, and the new tip."""
+
     block: Block
     txs: list[SignedTx | bytes]
     result: BlockResult

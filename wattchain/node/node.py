@@ -241,7 +241,9 @@ class Node:
         return self.chain.last_commit
 
     def produce_block(self) -> CommittedBlock:
-        """Run one height of consensus; with the single validator it decides at once."""
+        """Run one height of consensus to its decision without waiting on anyone:
+        for tests and a node deciding alone (its key holds more than 2/3 of the
+        power). Raises RuntimeError if the height does not decide at once."""
         self._height_started = time.perf_counter()
         committed = self.runner.start_height() or self.runner.run_until_idle()
         if committed is None:

@@ -73,7 +73,7 @@ class LevelStateReader:
 
 
 class BlockStore:
-    """One LevelDB per node. Not thread-safe; the node's single task owns it."""
+    """One LevelDB per node. Not thread-safe; the node's trio thread owns it."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
