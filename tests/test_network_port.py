@@ -63,10 +63,7 @@ class FakeNode:
         return self.relay
 
     def committed_block(self, height: int) -> tuple[bytes, bytes] | None:
-        if height > self.height:
-            return None
-        block = make_block(height)
-        return block.encode(), Commit(height, 0, block.hash(), []).encode()
+        return stored(height) if height <= self.height else None
 
     def commit_synced(self, block: Block, commit: Commit) -> None:
         if self.bad_sync is not None:
@@ -145,6 +142,16 @@ def network(node: FakeNode, transport: FakeTransport) -> NetworkService:
     return NetworkService(port, transport)
 
 
+def stored(height: int) -> tuple[bytes, bytes]:
+    """The encoded block at ``height`` and an (unsigned) commit of it."""
+    block = make_block(height)
+    return block.encode(), Commit(height, 0, block.hash(), []).encode()
+
+
+def blocks_frame(*heights: int) -> bytes:
+    return wire.encode_blocks([stored(height) for height in heights])
+
+
 def receive(network: NetworkService, protocol: str, data: bytes, peer: str = PEER) -> None:
     network._on_frame_safely(Frame(peer, protocol, data))
 
@@ -213,9 +220,7 @@ async def test_a_peer_ahead_is_asked_for_blocks_which_are_committed(
         network: NetworkService, node: FakeNode, transport: FakeTransport) -> None:
     receive(network, SYNC, wire.encode_status(9))
     assert transport.sent_messages(PEER) == [wire.GetBlocks(5, 20)]
-    blocks = [make_block(5), make_block(6)]
-    receive(network, SYNC, wire.encode_blocks(
-        [(b.encode(), Commit(5, 0, b.hash(), []).encode()) for b in blocks]))
+    receive(network, SYNC, blocks_frame(5, 6))
     assert node.synced == [5, 6]
     assert network.blocks_synced == 2
 
@@ -231,9 +236,7 @@ async def test_blocks_are_served_up_to_the_tip(network: NetworkService,
 async def test_an_invalid_synced_block_costs_score(network: NetworkService,
                                                    node: FakeNode) -> None:
     node.bad_sync = InvalidBlock("synced block 5: no quorum")
-    block = make_block(5)
-    receive(network, SYNC, wire.encode_blocks([(block.encode(),
-                                                Commit(5, 0, block.hash(), []).encode())]))
+    receive(network, SYNC, blocks_frame(5))
     assert node.synced == [] and score(network) == START_SCORE - PENALTY
 
 
@@ -254,9 +257,7 @@ async def test_junk_costs_score_until_the_peer_is_dropped(network: NetworkServic
 async def test_a_bug_behind_the_port_costs_score_not_the_node(network: NetworkService,
                                                               node: FakeNode) -> None:
     node.bad_sync = RuntimeError("a bug")
-    block = make_block(5)
-    receive(network, SYNC, wire.encode_blocks([(block.encode(),
-                                                Commit(5, 0, block.hash(), []).encode())]))
+    receive(network, SYNC, blocks_frame(5))
     assert score(network) == START_SCORE - PENALTY
 
 

@@ -26,19 +26,20 @@ from wattchain.node.mempool import DuplicateTx
 from wattchain.node.metrics import NodeMetrics
 from wattchain.node.ports import ConsensusState, NodeIdentity, RpcPort
 from wattchain.node.rpc import JsonRpcServer
+from wattchain.node.rpc_errors import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    NOT_FOUND,
+    SERVER_ERROR,
+    TIMEOUT,
+)
 from wattchain.node.rpc_subscriptions import WebsocketConnection
 from wattchain.node.store import ChainTip
 from wattchain.types import Block, Commit, Event, Header, SignedTx, Tx, sign_tx
 from wattchain.vm.errors import FeeTooLow, UnknownQuery
 from wattchain.vm.execution import TxResult
-
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-SERVER_ERROR = -32000
-TIMEOUT = -32001
-NOT_FOUND = -32002
 
 CHAIN_ID = "wattchain-fake"
 VALIDATOR = PrivateKey(b"\x01" * 32)

@@ -27,45 +27,33 @@ class InvalidBlock(Exception):
 class Member(Protocol):
     """A validator as the application stores it."""
 
-    @property
-    def public_key(self) -> bytes: ...
-
-    @property
-    def power(self) -> int: ...
-
-    @property
-    def name(self) -> str: ...
+    public_key: bytes
+    power: int
+    name: str
 
 
 class Tip(Protocol):
     """The last committed block."""
 
-    @property
-    def height(self) -> int: ...
-
-    @property
-    def block_hash(self) -> bytes: ...
-
-    @property
-    def time_ms(self) -> int: ...
+    height: int
+    block_hash: bytes
+    time_ms: int
 
 
 class GenesisTimes(Protocol):
-    """Where the chain starts: the first height and the genesis time."""
+    """Where the chain starts."""
 
-    @property
-    def initial_height(self) -> int: ...
-
-    @property
-    def genesis_time_ms(self) -> int: ...
+    initial_height: int
+    genesis_time_ms: int
 
 
 class Application(Protocol[Committed_co]):
     """What consensus asks of the state machine; ``Committed_co`` is what a
     commit returns (the node's record of the block, opaque to consensus)."""
 
-    @property
-    def chain_id(self) -> str: ...
+    chain_id: str
+    last_commit: Commit | None  # the tip's commit; None before the first block
+    validators_since: int  # the first height ``validators`` decides (proposer schedule)
 
     @property
     def genesis(self) -> GenesisTimes: ...
@@ -74,23 +62,8 @@ class Application(Protocol[Committed_co]):
     def tip(self) -> Tip: ...
 
     @property
-    def height(self) -> int:
-        """The tip's height."""
-        ...
-
-    @property
-    def last_commit(self) -> Commit | None:
-        """The commit of the tip (None before the first block)."""
-        ...
-
-    @property
     def validators(self) -> Sequence[Member]:
         """The set that decides the next height."""
-        ...
-
-    @property
-    def validators_since(self) -> int:
-        """The first height decided by ``validators`` (for the proposer schedule)."""
         ...
 
     def validators_of_last_height(self) -> Sequence[Member]:

@@ -100,7 +100,7 @@ class ConsensusRunner:
         current = to_validator_set(self.chain.validators)
         if current.hash() != self.validator_set.hash():
             return False  # the set changes; start at once and let the schedule decide
-        return self.schedule.proposer(self.chain.height + 1, 0) == self.key.address
+        return self.schedule.proposer(self.chain.tip.height + 1, 0) == self.key.address
 
     def start_height(self) -> CommittedBlock | None:
         """Create the driver for the next height and start round 0. If the WAL
@@ -111,7 +111,7 @@ class ConsensusRunner:
             self.validator_set = current
             self.schedule = ProposerSchedule(current, self.chain.validators_since)
         self.previous_set = to_validator_set(self.chain.validators_of_last_height())
-        height = self.chain.height + 1
+        height = self.chain.tip.height + 1
         address = self.key.address if self.key is not None else None
         self.driver = Driver(height, self.schedule, address, self.timeouts)
         self.blocks = {}
@@ -360,7 +360,7 @@ class ConsensusRunner:
     def commit_synced(self, block: Block, commit: Commit) -> CommittedBlock:
         """Commit a block fetched from a peer: its commit must carry +2/3 of the
         power of the set that decides its height. Raises InvalidBlock otherwise."""
-        height = self.chain.height + 1
+        height = self.chain.tip.height + 1
         if block.header.height != height:
             raise InvalidBlock(f"synced block {block.header.height} is not the next ({height})")
         current = to_validator_set(self.chain.validators)

@@ -24,17 +24,8 @@ import trio
 from wattchain.consensus.application import InvalidBlock
 from wattchain.consensus.messages import InvalidMessage, proposal_signer, vote_signer
 from wattchain.errors import WattchainError
+from wattchain.node.p2p import transport as p2p
 from wattchain.node.p2p import wire
-from wattchain.node.p2p.transport import (
-    CONSENSUS,
-    PROTOCOLS,
-    SYNC,
-    TXS,
-    Frame,
-    Incoming,
-    PeerEvent,
-    Transport,
-)
 from wattchain.node.ports import NetworkPort
 
 log = logging.getLogger("wattchain.p2p")
@@ -53,7 +44,7 @@ SYNC_BATCH = 20
 class NetworkService:
     """Serves ``node`` (through its NetworkPort) on ``transport``."""
 
-    def __init__(self, node: NetworkPort, transport: Transport) -> None:
+    def __init__(self, node: NetworkPort, transport: p2p.Transport) -> None:
         self.node = node
         self.transport = transport
         self.scores: dict[str, int] = defaultdict(lambda: START_SCORE)
@@ -70,7 +61,7 @@ class NetworkService:
 
     async def run(self, *, task_status: trio.TaskStatus[list[str]]
                   = trio.TASK_STATUS_IGNORED) -> None:
-        send, receive = trio.open_memory_channel[Incoming](100_000)
+        send, receive = trio.open_memory_channel[p2p.Incoming](100_000)
         async with trio.open_nursery() as nursery:
             self.listen_addresses = await nursery.start(self.transport.run, send)
             nursery.start_soon(self._consume, receive)
@@ -100,7 +91,7 @@ class NetworkService:
             while self.tx_outbox:
                 batch, self.tx_outbox = (self.tx_outbox[:TX_BATCH_SIZE],
                                          self.tx_outbox[TX_BATCH_SIZE:])
-                self.broadcast(TXS, wire.encode_txs(batch))
+                self.broadcast(p2p.TXS, wire.encode_txs(batch))
 
     async def _status_loop(self) -> None:
         last_progress = (-1, -1)
@@ -108,7 +99,7 @@ class NetworkService:
         while True:
             await trio.sleep(STATUS_INTERVAL_S)
             height = self.node.committed_height()
-            self.broadcast(SYNC, wire.encode_status(height))
+            self.broadcast(p2p.SYNC, wire.encode_status(height))
             round_ = self.node.consensus_round()
             progress = (height, round_ if round_ is not None else -1)
             if progress != last_progress:
@@ -122,21 +113,21 @@ class NetworkService:
         """Relay this height's proposals and votes (own and others')."""
         for data in self.node.height_messages():
             if peer is None:
-                self.broadcast(CONSENSUS, data)
+                self.broadcast(p2p.CONSENSUS, data)
             else:
-                self.transport.send(peer, CONSENSUS, data)
+                self.transport.send(peer, p2p.CONSENSUS, data)
 
     # -- inbound --------------------------------------------------------------------
 
-    async def _consume(self, receive: trio.MemoryReceiveChannel[Incoming]) -> None:
+    async def _consume(self, receive: trio.MemoryReceiveChannel[p2p.Incoming]) -> None:
         async for item in receive:
-            if isinstance(item, PeerEvent):
+            if isinstance(item, p2p.PeerEvent):
                 self._on_peer(item)
             else:
                 self._on_frame_safely(item)
             await trio.lowlevel.checkpoint()
 
-    def _on_frame_safely(self, frame: Frame) -> None:
+    def _on_frame_safely(self, frame: p2p.Frame) -> None:
         """Handle a frame; whatever is wrong with it costs the sender score,
         never the node (an unexpected error is logged with its traceback)."""
         try:
@@ -147,10 +138,10 @@ class NetworkService:
             log.exception("error handling a frame from %s", frame.peer[:16])
             self.penalize(frame.peer, f"unexpected {type(exc).__name__}")
 
-    def _on_peer(self, event: PeerEvent) -> None:
+    def _on_peer(self, event: p2p.PeerEvent) -> None:
         if event.connected:
             log.info("peer connected %s", event.peer[:16])
-            self.transport.send(event.peer, SYNC,
+            self.transport.send(event.peer, p2p.SYNC,
                                 wire.encode_status(self.node.committed_height()))
             self._resend_own_messages(event.peer)
         else:
@@ -159,8 +150,8 @@ class NetworkService:
             self.scores.pop(event.peer, None)
         self.node.metrics.peers.set(len(self.transport.peers()))
 
-    def _on_frame(self, frame: Frame) -> None:
-        if frame.protocol not in PROTOCOLS:
+    def _on_frame(self, frame: p2p.Frame) -> None:
+        if frame.protocol not in p2p.PROTOCOLS:
             raise InvalidMessage(f"unknown protocol {frame.protocol}")
         message = wire.decode_message(frame.data)
         if isinstance(message, (wire.ProposalMessage, wire.VoteMessage)):
@@ -247,7 +238,7 @@ class NetworkService:
             return
         _, peer = max(ahead)
         self.sync_requested_at = now
-        self.transport.send(peer, SYNC, wire.encode_get_blocks(ours + 1, SYNC_BATCH))
+        self.transport.send(peer, p2p.SYNC, wire.encode_get_blocks(ours + 1, SYNC_BATCH))
 
     def _serve_blocks(self, peer: str, request: wire.GetBlocks) -> None:
         items = []
@@ -256,7 +247,7 @@ class NetworkService:
             if stored is None:
                 break
             items.append(stored)
-        self.transport.send(peer, SYNC, wire.encode_blocks(items))
+        self.transport.send(peer, p2p.SYNC, wire.encode_blocks(items))
 
     def _on_blocks(self, message: wire.Blocks) -> None:
         self.sync_requested_at = -1e9

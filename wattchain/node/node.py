@@ -23,7 +23,7 @@ from typing import Any
 
 import trio
 
-from wattchain.consensus.driver import Timeout, TimeoutConfig
+from wattchain.consensus.driver import Timeout
 from wattchain.consensus.messages import Proposal
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import load_genesis
@@ -32,10 +32,8 @@ from wattchain.modules.chain import Validator
 from wattchain.node.chain import Chain, CommittedBlock
 from wattchain.node.config import (
     ConfigError,
-    ConsensusConfig,
     Home,
     NodeConfig,
-    RpcConfig,
     load_key_file,
 )
 from wattchain.node.consensus_runner import ConsensusRunner
@@ -48,14 +46,14 @@ from wattchain.node.events import (
     tx_event_data,
     tx_tags,
 )
-from wattchain.node.mempool import Mempool, MempoolLimits
+from wattchain.node.mempool import MempoolLimits
 from wattchain.node.metrics import NodeMetrics
 from wattchain.node.network import NetworkService
 from wattchain.node.p2p.transport import CONSENSUS, Transport
-from wattchain.node.ports import ConsensusState, NodeIdentity
+from wattchain.node.ports import ConsensusState, NodeIdentity, RpcPort
 from wattchain.node.rpc import serve_rpc
 from wattchain.node.sign_guard import FileSignGuard
-from wattchain.node.store import BlockStore, ChainTip
+from wattchain.node.store import ChainTip
 from wattchain.node.wal import FileWAL
 from wattchain.types import Block, Commit, SignedTx, Vote
 from wattchain.vm.errors import TxError
@@ -93,13 +91,17 @@ class Node:
         except BaseException:
             self.chain.close()  # release the database lock for the next attempt
             raise
+        self.chain_id = self.chain.chain_id
+        self.blocks = self.chain.store
+        self.mempool = self.chain.mempool
+        self.rpc_config = self.config.rpc
         self.bus = EventBus()
         self.metrics = NodeMetrics()
         self.waiters = CommitWaiters()
         signing_key = self.validator_key if self.config.mode == "validator" else None
         self.runner = ConsensusRunner(
             self.chain, signing_key, FileSignGuard(home.sign_state_file), wall_clock_ms,
-            wal=FileWAL(home.wal_file), timeouts=timeout_config(self.config.consensus),
+            wal=FileWAL(home.wal_file), timeouts=self.config.consensus.timeouts(),
             on_commit=self._on_commit, on_timeout=self._schedule_timeout)
         self.runner.on_step = lambda step, elapsed_ms: self.metrics.step_seconds.labels(
             step).observe(elapsed_ms / 1000)
@@ -157,18 +159,6 @@ class Node:
 
     # -- RpcPort ----------------------------------------------------------------
 
-    @property
-    def rpc_config(self) -> RpcConfig:
-        return self.config.rpc
-
-    @property
-    def blocks(self) -> BlockStore:
-        return self.chain.store
-
-    @property
-    def mempool(self) -> Mempool:
-        return self.chain.mempool
-
     def tip(self) -> ChainTip:
         return self.chain.tip
 
@@ -197,10 +187,6 @@ class Node:
         return await self.waiters.wait(tx_id, timeout_s)
 
     # -- NetworkPort ------------------------------------------------------------
-
-    @property
-    def chain_id(self) -> str:
-        return self.chain.chain_id
 
     def committed_height(self) -> int:
         return self.chain.height
@@ -334,7 +320,8 @@ class Node:
                 self._nursery = nursery
                 if self.network is not None:
                     await nursery.start(self.network.run)
-                self.rpc_urls = await nursery.start(serve_rpc, self)
+                port: RpcPort = self
+                self.rpc_urls = await nursery.start(serve_rpc, port)
                 log.info("node started moniker=%s chain_id=%s height=%d validator=%s rpc=%s",
                          self.config.moniker, self.chain.chain_id, self.chain.height,
                          format_address(self.validator_key.address), ",".join(self.rpc_urls))
@@ -345,12 +332,6 @@ class Node:
             self.runner.wal.close()
             self.chain.close()
 
-
-
-def timeout_config(settings: ConsensusConfig) -> TimeoutConfig:
-    return TimeoutConfig(settings.timeout_propose_ms, settings.timeout_propose_delta_ms,
-                         settings.timeout_prevote_ms, settings.timeout_prevote_delta_ms,
-                         settings.timeout_precommit_ms, settings.timeout_precommit_delta_ms)
 
 
 def tune_gc() -> None:

@@ -97,27 +97,15 @@ class TxIntake(Protocol):
 
 
 class RpcPort(TxIntake, Protocol):
-    """What the RPC layer may ask of a node."""
+    """What the RPC layer may ask of a node. The attributes are fixed for the
+    node's life (``rpc_urls`` is filled in once the server listens)."""
 
-    @property
-    def identity(self) -> NodeIdentity: ...
-
-    @property
-    def rpc_config(self) -> RpcConfig: ...
-
-    @property
-    def rpc_urls(self) -> list[str]: ...
-
-    @property
-    def genesis(self) -> Genesis: ...
-
-    @property
-    def metrics(self) -> NodeMetrics: ...
-
-    @property
-    def bus(self) -> EventBus:
-        """The events of committed blocks, for websocket subscriptions."""
-        ...
+    identity: NodeIdentity
+    rpc_config: RpcConfig
+    rpc_urls: list[str]
+    genesis: Genesis
+    metrics: NodeMetrics
+    bus: EventBus  # the events of committed blocks, for websocket subscriptions
 
     @property
     def blocks(self) -> BlockReader: ...
@@ -161,11 +149,8 @@ class NetworkPort(TxIntake, Protocol):
     """What the network layer may ask of a node: the consensus inputs peers
     send, block sync, and transaction gossip."""
 
-    @property
-    def chain_id(self) -> str: ...
-
-    @property
-    def metrics(self) -> NodeMetrics: ...
+    chain_id: str
+    metrics: NodeMetrics
 
     def committed_height(self) -> int: ...
 
