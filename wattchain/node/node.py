@@ -30,12 +30,7 @@ from wattchain.genesis import load_genesis
 from wattchain.hashing import sha256
 from wattchain.modules.chain import Validator
 from wattchain.node.chain import Chain, CommittedBlock
-from wattchain.node.config import (
-    ConfigError,
-    Home,
-    NodeConfig,
-    load_key_file,
-)
+from wattchain.node.config import ConfigError, Home, NodeConfig, load_key_file
 from wattchain.node.consensus_runner import ConsensusRunner
 from wattchain.node.events import (
     CommitWaiters,
