@@ -3,11 +3,16 @@
 primitives <- consensus, vm, modules <- genesis <- node <- cli, sim.
 consensus, vm and modules never import node, cli, trio, libp2p, plyvel or
 hypercorn (nor starlette); consensus never imports vm.
+
+And no import cycle anywhere in wattchain/: every import counts, including
+those inside functions and under TYPE_CHECKING (a cycle hidden behind a lazy
+import is still a cycle of design).
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,3 +70,102 @@ def test_checker_flags_a_bad_import(tmp_path: Path) -> None:
     bad.write_text("import trio\nfrom wattchain.node.store import BlockStore\n")
     assert sorted(violations([bad], FORBIDDEN["vm"])) == [
         "bad.py imports trio", "bad.py imports wattchain.node.store"]
+
+
+# -- import cycles -----------------------------------------------------------------
+
+
+def module_files(package: Path) -> dict[str, Path]:
+    """Dotted module name -> file, for every module under ``package`` (a package
+    is named by its ``__init__.py``)."""
+    modules = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def _imported_names(name: str, path: Path) -> Iterator[str]:
+    """Every dotted name ``name``'s file imports, anywhere in the file; for
+    ``from x import y`` both x.y (in case y is a module) and x."""
+    is_package = path.name == "__init__.py"
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package this module is in
+                anchor = name.split(".")
+                anchor = anchor[:len(anchor) - node.level + is_package]
+                base = ".".join(anchor + ([base] if base else []))
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+            yield base
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """Module -> the modules of ``package`` it imports. An import resolves to the
+    longest known module prefix; the edge from a module to a package that
+    contains it is left out (Python imports a package before its modules)."""
+    modules = module_files(package)
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in _imported_names(name, path):
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name and not name.startswith(imported + "."):
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    lowest: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(module: str) -> None:
+        index[module] = lowest[module] = len(index)
+        stack.append(module)
+        for target in graph[module]:
+            if target not in index:
+                visit(target)
+                lowest[module] = min(lowest[module], lowest[target])
+            elif target in stack:
+                lowest[module] = min(lowest[module], index[target])
+        if lowest[module] == index[module]:
+            component = stack[stack.index(module):]
+            del stack[stack.index(module):]
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return sorted(cycles)
+
+
+def test_no_import_cycles() -> None:
+    assert import_cycles(import_graph(PACKAGE)) == []
+
+
+def test_cycle_checker_sees_lazy_and_type_checking_imports(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    files = {
+        "__init__.py": "",
+        "a.py": "def later():\n    from pkg import b\n",
+        "b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pkg.a\n",
+        "c.py": "from . import a\n",  # into the cycle, not part of it
+        "sub/__init__.py": "from pkg.sub.d import D\n",  # a package and its own module
+        "sub/d.py": "import pkg.sub\nfrom ..c import a\nD = 1\n",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text)
+    graph = import_graph(package)
+    assert graph["pkg.c"] == {"pkg.a"} and graph["pkg.sub.d"] == {"pkg.c"}
+    assert import_cycles(graph) == [["pkg.a", "pkg.b"]]

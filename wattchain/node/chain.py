@@ -1,7 +1,8 @@
-"""The node's application: vm + store + mempool behind the consensus interface.
+"""The node's application: vm + store + mempool behind the consensus interface
+(``consensus.application.Application``).
 
 This object owns every piece of chain state in the process. It is not
-thread-safe: the node's single task calls it.
+thread-safe: only the node's trio thread calls it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
+from wattchain.consensus.application import InvalidBlock
 from wattchain.errors import DecodeError, WattchainError
 from wattchain.genesis import Genesis, build_genesis_state
 from wattchain.hashing import merkle_root, sha256
@@ -26,18 +28,19 @@ from wattchain.types import Block, Commit, Header, SignedTx
 from wattchain.vm.execution import BlockInfo, BlockResult
 from wattchain.vm.params import ChainParams, load_params
 
+__all__ = ["Chain", "CommittedBlock", "InvalidBlock", "VerifiedIds", "genesis_hash"]
+
 log = logging.getLogger("wattchain.chain")
 
 
 MAX_BLOCK_EVIDENCE = 100
 
 
-class InvalidBlock(Exception):
-    """A proposed or synced block that must not be executed."""
-
-
 @dataclass(slots=True)
 class CommittedBlock:
+    """A block as committed: its txs decoded (raw bytes for a malformed one),
+    what executing it did, and the new tip."""
+
     block: Block
     txs: list[SignedTx | bytes]
     result: BlockResult

@@ -4,7 +4,8 @@ Network settings (ports, limits, timings) live here; protocol parameters
 live in genesis. Layout of a home directory::
 
     config/config.toml  config/genesis.json  config/validator_key.json
-    config/node_key.json  data/chain.db  keyring/  logs/
+    config/node_key.json  data/chain.db  data/sign_state.json  data/consensus.wal
+    keyring/  logs/  node.pid
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import tomli_w
 
+from wattchain.consensus.driver import TimeoutConfig
 from wattchain.crypto import PrivateKey, format_address
 
 
@@ -62,12 +64,20 @@ class P2PConfig:
 class ConsensusConfig:
     """Round timeouts (ms); each grows by its delta per round."""
 
+    # waiting for the round's proposal
     timeout_propose_ms: int = 3_000
     timeout_propose_delta_ms: int = 500
+    # after +2/3 of the prevotes (precommits), for any values: waiting for the rest
     timeout_prevote_ms: int = 1_000
     timeout_prevote_delta_ms: int = 500
     timeout_precommit_ms: int = 1_000
     timeout_precommit_delta_ms: int = 500
+
+    def timeouts(self) -> TimeoutConfig:
+        """These settings as the consensus driver takes them."""
+        return TimeoutConfig(self.timeout_propose_ms, self.timeout_propose_delta_ms,
+                             self.timeout_prevote_ms, self.timeout_prevote_delta_ms,
+                             self.timeout_precommit_ms, self.timeout_precommit_delta_ms)
 
 
 @dataclass
@@ -120,50 +130,20 @@ def _section(kind: type, name: str, data: Any) -> Any:
 
 
 class Home:
-    """Paths inside a node's home directory."""
+    """Paths inside a node's home directory (the layout above)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-
-    @property
-    def config_dir(self) -> Path:
-        return self.root / "config"
-
-    @property
-    def config_file(self) -> Path:
-        return self.config_dir / "config.toml"
-
-    @property
-    def genesis_file(self) -> Path:
-        return self.config_dir / "genesis.json"
-
-    @property
-    def validator_key_file(self) -> Path:
-        return self.config_dir / "validator_key.json"
-
-    @property
-    def node_key_file(self) -> Path:
-        return self.config_dir / "node_key.json"
-
-    @property
-    def db_path(self) -> Path:
-        return self.root / "data" / "chain.db"
-
-    @property
-    def sign_state_file(self) -> Path:
-        return self.root / "data" / "sign_state.json"
-
-    @property
-    def wal_file(self) -> Path:
-        return self.root / "data" / "consensus.wal"
-
-    @property
-    def keyring_dir(self) -> Path:
-        return self.root / "keyring"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.root / "node.pid"
+        self.config_dir = self.root / "config"
+        self.config_file = self.config_dir / "config.toml"
+        self.genesis_file = self.config_dir / "genesis.json"
+        self.validator_key_file = self.config_dir / "validator_key.json"
+        self.node_key_file = self.config_dir / "node_key.json"
+        self.db_path = self.root / "data" / "chain.db"
+        self.sign_state_file = self.root / "data" / "sign_state.json"
+        self.wal_file = self.root / "data" / "consensus.wal"
+        self.keyring_dir = self.root / "keyring"
+        self.pid_file = self.root / "node.pid"
 
     def load_config(self) -> NodeConfig:
         try:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from wattchain import codec
+from wattchain.consensus.application import Application, InvalidBlock, Member
 from wattchain.consensus.block_time import block_time_ms
 from wattchain.consensus.commit import commit_from_precommits, verify_commit
 from wattchain.consensus.driver import (
@@ -39,8 +40,7 @@ from wattchain.consensus.safety import (
 from wattchain.consensus.state_machine import BroadcastProposal, BroadcastVote, GetValue, Step
 from wattchain.consensus.validator_set import ProposerSchedule, ValidatorInfo, ValidatorSet
 from wattchain.crypto import PrivateKey
-from wattchain.modules.chain import Validator
-from wattchain.node.chain import Chain, CommittedBlock, InvalidBlock
+from wattchain.node.chain import CommittedBlock
 from wattchain.node.p2p import wire
 from wattchain.types import VOTE_PREVOTE, Block, Commit, Vote
 
@@ -57,12 +57,15 @@ class Inbox:
     votes: deque[Vote] = field(default_factory=deque)
 
 
-def to_validator_set(validators: list[Validator]) -> ValidatorSet:
+def to_validator_set(validators: Iterable[Member]) -> ValidatorSet:
     return ValidatorSet(ValidatorInfo(v.public_key, v.power, v.name) for v in validators)
 
 
 class ConsensusRunner:
-    def __init__(self, chain: Chain, key: PrivateKey | None, guard: SignGuard,
+    """Drives ``chain`` through consensus, one height at a time, signing with
+    ``key`` (None: an observer, which follows but never votes)."""
+
+    def __init__(self, chain: Application[CommittedBlock], key: PrivateKey | None, guard: SignGuard,
                  clock: Clock, wal: WriteAheadLog | None = None,
                  timeouts: TimeoutConfig | None = None,
                  on_commit: Callable[[CommittedBlock], None] | None = None,
@@ -97,7 +100,7 @@ class ConsensusRunner:
         current = to_validator_set(self.chain.validators)
         if current.hash() != self.validator_set.hash():
             return False  # the set changes; start at once and let the schedule decide
-        return self.schedule.proposer(self.chain.height + 1, 0) == self.key.address
+        return self.schedule.proposer(self.chain.tip.height + 1, 0) == self.key.address
 
     def start_height(self) -> CommittedBlock | None:
         """Create the driver for the next height and start round 0. If the WAL
@@ -108,7 +111,7 @@ class ConsensusRunner:
             self.validator_set = current
             self.schedule = ProposerSchedule(current, self.chain.validators_since)
         self.previous_set = to_validator_set(self.chain.validators_of_last_height())
-        height = self.chain.height + 1
+        height = self.chain.tip.height + 1
         address = self.key.address if self.key is not None else None
         self.driver = Driver(height, self.schedule, address, self.timeouts)
         self.blocks = {}
@@ -357,7 +360,7 @@ class ConsensusRunner:
     def commit_synced(self, block: Block, commit: Commit) -> CommittedBlock:
         """Commit a block fetched from a peer: its commit must carry +2/3 of the
         power of the set that decides its height. Raises InvalidBlock otherwise."""
-        height = self.chain.height + 1
+        height = self.chain.tip.height + 1
         if block.header.height != height:
             raise InvalidBlock(f"synced block {block.header.height} is not the next ({height})")
         current = to_validator_set(self.chain.validators)

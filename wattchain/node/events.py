@@ -1,4 +1,5 @@
-"""Event queries and the in-process event bus behind `subscribe` and `tx_search`.
+"""Event queries, the in-process event bus behind `subscribe` and `tx_search`,
+the events a committed block publishes, and the waiters of broadcast_tx_commit.
 
 A query is a conjunction, as CometBFT users write it::
 
@@ -20,8 +21,9 @@ from typing import Any
 import trio
 
 from wattchain.crypto import format_address
-from wattchain.types import Event, SignedTx
-from wattchain.vm.execution import TxResult
+from wattchain.node.rpc_views import result_json
+from wattchain.types import Block, Event, SignedTx
+from wattchain.vm.execution import BlockResult, TxResult
 
 _CONDITION = re.compile(
     r"^\s*([A-Za-z0-9_.\-]+)\s*(<=|>=|!=|=|<|>)\s*(?:'([^']*)'|(-?\d+))\s*$"
@@ -110,6 +112,29 @@ def tx_tags(stx: SignedTx | bytes, height: int, index: int, result: TxResult,
     return tags
 
 
+def tx_event_data(tx_id: bytes, height: int, index: int, result: TxResult) -> dict[str, Any]:
+    return {"hash": tx_id.hex(), "height": height, "index": index,
+            "result": result_json(result)}
+
+
+def end_block_event(height: int, events: list[Event]) -> tuple[dict[str, list[str]],
+                                                                  dict[str, Any]]:
+    """Tags and data of the EndBlock event: what modules did at the end of a block."""
+    tags: dict[str, list[str]] = {"tm.event": ["EndBlock"], "block.height": [str(height)]}
+    add_event_tags(tags, events)
+    return tags, {"height": height, "events": [e.to_json() for e in events]}
+
+
+def new_block_event(block: Block, block_hash: bytes, result: BlockResult) -> tuple[
+        dict[str, list[str]], dict[str, Any]]:
+    """Tags and data of the NewBlock event of a committed block."""
+    header = block.header
+    data = {"height": header.height, "hash": block_hash.hex(), "time_ms": header.time_ms,
+            "num_txs": len(block.txs), "app_hash": result.app_hash.hex(),
+            "end_block_events": [e.to_json() for e in result.end_block_events]}
+    return {"tm.event": ["NewBlock"], "block.height": [str(header.height)]}, data
+
+
 def add_event_tags(tags: dict[str, list[str]], events: Iterable[Event]) -> None:
     for event in events:
         for key, value in event.attributes:
@@ -161,3 +186,33 @@ class EventBus:
     @property
     def active(self) -> bool:
         return bool(self.subscriptions)
+
+
+@dataclass(slots=True)
+class Inclusion:
+    """Where a committed tx landed, and what it did."""
+
+    height: int
+    index: int
+    result: TxResult
+
+
+@dataclass
+class CommitWaiters:
+    """broadcast_tx_commit callers waiting for their tx to land in a block."""
+
+    waiting: dict[bytes, tuple[trio.Event, list[Inclusion]]] = field(default_factory=dict)
+
+    async def wait(self, tx_id: bytes, timeout_s: float) -> Inclusion | None:
+        event, box = self.waiting.setdefault(tx_id, (trio.Event(), []))
+        with trio.move_on_after(timeout_s):
+            await event.wait()
+        if not event.is_set() and tx_id in self.waiting and self.waiting[tx_id][0] is event:
+            del self.waiting[tx_id]
+        return box[0] if box else None
+
+    def notify(self, tx_id: bytes, inclusion: Inclusion) -> None:
+        entry = self.waiting.pop(tx_id, None)
+        if entry is not None:
+            entry[1].append(inclusion)
+            entry[0].set()

@@ -18,27 +18,15 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 import trio
 
+from wattchain.consensus.application import InvalidBlock
 from wattchain.consensus.messages import InvalidMessage, proposal_signer, vote_signer
 from wattchain.errors import WattchainError
-from wattchain.node.chain import InvalidBlock
+from wattchain.node.p2p import transport as p2p
 from wattchain.node.p2p import wire
-from wattchain.node.p2p.transport import (
-    CONSENSUS,
-    PROTOCOLS,
-    SYNC,
-    TXS,
-    Frame,
-    Incoming,
-    PeerEvent,
-    Transport,
-)
-
-if TYPE_CHECKING:
-    from wattchain.node.node import Node
+from wattchain.node.ports import NetworkPort
 
 log = logging.getLogger("wattchain.p2p")
 
@@ -54,7 +42,9 @@ SYNC_BATCH = 20
 
 
 class NetworkService:
-    def __init__(self, node: Node, transport: Transport) -> None:
+    """Serves ``node`` (through its NetworkPort) on ``transport``."""
+
+    def __init__(self, node: NetworkPort, transport: p2p.Transport) -> None:
         self.node = node
         self.transport = transport
         self.scores: dict[str, int] = defaultdict(lambda: START_SCORE)
@@ -71,7 +61,7 @@ class NetworkService:
 
     async def run(self, *, task_status: trio.TaskStatus[list[str]]
                   = trio.TASK_STATUS_IGNORED) -> None:
-        send, receive = trio.open_memory_channel[Incoming](100_000)
+        send, receive = trio.open_memory_channel[p2p.Incoming](100_000)
         async with trio.open_nursery() as nursery:
             self.listen_addresses = await nursery.start(self.transport.run, send)
             nursery.start_soon(self._consume, receive)
@@ -101,16 +91,17 @@ class NetworkService:
             while self.tx_outbox:
                 batch, self.tx_outbox = (self.tx_outbox[:TX_BATCH_SIZE],
                                          self.tx_outbox[TX_BATCH_SIZE:])
-                self.broadcast(TXS, wire.encode_txs(batch))
+                self.broadcast(p2p.TXS, wire.encode_txs(batch))
 
     async def _status_loop(self) -> None:
         last_progress = (-1, -1)
         stuck_since = trio.current_time()
         while True:
             await trio.sleep(STATUS_INTERVAL_S)
-            self.broadcast(SYNC, wire.encode_status(self.node.chain.height))
-            driver = self.node.runner.driver
-            progress = (self.node.chain.height, driver.state.round if driver else -1)
+            height = self.node.committed_height()
+            self.broadcast(p2p.SYNC, wire.encode_status(height))
+            round_ = self.node.consensus_round()
+            progress = (height, round_ if round_ is not None else -1)
             if progress != last_progress:
                 last_progress, stuck_since = progress, trio.current_time()
             elif trio.current_time() - stuck_since >= RESEND_AFTER_S:
@@ -120,23 +111,23 @@ class NetworkService:
 
     def _resend_own_messages(self, peer: str | None = None) -> None:
         """Relay this height's proposals and votes (own and others')."""
-        for data in self.node.runner.height_messages():
+        for data in self.node.height_messages():
             if peer is None:
-                self.broadcast(CONSENSUS, data)
+                self.broadcast(p2p.CONSENSUS, data)
             else:
-                self.transport.send(peer, CONSENSUS, data)
+                self.transport.send(peer, p2p.CONSENSUS, data)
 
     # -- inbound --------------------------------------------------------------------
 
-    async def _consume(self, receive: trio.MemoryReceiveChannel[Incoming]) -> None:
+    async def _consume(self, receive: trio.MemoryReceiveChannel[p2p.Incoming]) -> None:
         async for item in receive:
-            if isinstance(item, PeerEvent):
+            if isinstance(item, p2p.PeerEvent):
                 self._on_peer(item)
             else:
                 self._on_frame_safely(item)
             await trio.lowlevel.checkpoint()
 
-    def _on_frame_safely(self, frame: Frame) -> None:
+    def _on_frame_safely(self, frame: p2p.Frame) -> None:
         """Handle a frame; whatever is wrong with it costs the sender score,
         never the node (an unexpected error is logged with its traceback)."""
         try:
@@ -147,10 +138,11 @@ class NetworkService:
             log.exception("error handling a frame from %s", frame.peer[:16])
             self.penalize(frame.peer, f"unexpected {type(exc).__name__}")
 
-    def _on_peer(self, event: PeerEvent) -> None:
+    def _on_peer(self, event: p2p.PeerEvent) -> None:
         if event.connected:
             log.info("peer connected %s", event.peer[:16])
-            self.transport.send(event.peer, SYNC, wire.encode_status(self.node.chain.height))
+            self.transport.send(event.peer, p2p.SYNC,
+                                wire.encode_status(self.node.committed_height()))
             self._resend_own_messages(event.peer)
         else:
             log.info("peer disconnected %s", event.peer[:16])
@@ -158,8 +150,8 @@ class NetworkService:
             self.scores.pop(event.peer, None)
         self.node.metrics.peers.set(len(self.transport.peers()))
 
-    def _on_frame(self, frame: Frame) -> None:
-        if frame.protocol not in PROTOCOLS:
+    def _on_frame(self, frame: p2p.Frame) -> None:
+        if frame.protocol not in p2p.PROTOCOLS:
             raise InvalidMessage(f"unknown protocol {frame.protocol}")
         message = wire.decode_message(frame.data)
         if isinstance(message, (wire.ProposalMessage, wire.VoteMessage)):
@@ -177,7 +169,7 @@ class NetworkService:
     def _on_consensus(self, message: wire.ProposalMessage | wire.VoteMessage) -> None:
         height = (message.proposal.height if isinstance(message, wire.ProposalMessage)
                   else message.vote.height)
-        current = self.node.chain.height + 1
+        current = self.node.committed_height() + 1
         if height < current:
             return  # late: that height is decided
         if height > current:
@@ -186,29 +178,26 @@ class NetworkService:
         self._deliver(message)
 
     def _deliver(self, message: wire.Message) -> None:
-        runner = self.node.runner
-        if runner.driver is None:
-            self._buffer(self.node.chain.height + 1, message)
+        """Check the signer of a proposal or vote for the current height and
+        hand it to consensus (before consensus starts the height: buffer it)."""
+        node = self.node
+        if node.consensus_round() is None:
+            self._buffer(node.committed_height() + 1, message)
             return
-        validator_set = runner.validator_set
         if isinstance(message, wire.ProposalMessage):
             proposal = message.proposal
-            expected = validator_set.by_address.get(proposal.proposer)
-            if expected is None or proposal_signer(proposal, self.node.chain.chain_id) != (
-                    expected.public_key):
+            expected = node.validator_public_key(proposal.proposer)
+            if expected is None or proposal_signer(proposal, node.chain_id) != expected:
                 raise InvalidMessage("proposal not signed by its proposer")
-            runner.receive_proposal(proposal, message.block)
+            node.receive_proposal(proposal, message.block)
         elif isinstance(message, wire.VoteMessage):
-            vote = message.vote
-            expected = validator_set.by_address.get(vote.validator)
-            if expected is None or vote_signer(vote, self.node.chain.chain_id) != (
-                    expected.public_key):
+            expected = node.validator_public_key(message.vote.validator)
+            if expected is None or vote_signer(message.vote, node.chain_id) != expected:
                 raise InvalidMessage("vote not signed by a validator of this height")
-            runner.receive_vote(vote)
-        runner.run_until_idle()
+            node.receive_vote(message.vote)
 
     def _buffer(self, height: int, message: wire.Message) -> None:
-        if height > self.node.chain.height + 1 + MAX_FUTURE_HEIGHTS:
+        if height > self.node.committed_height() + 1 + MAX_FUTURE_HEIGHTS:
             return
         if self.future_count >= MAX_FUTURE_MESSAGES:
             return
@@ -217,7 +206,7 @@ class NetworkService:
 
     def on_height_started(self) -> None:
         """Deliver what arrived early for the height consensus just started."""
-        height = self.node.chain.height + 1
+        height = self.node.committed_height() + 1
         for stale in [h for h in self.future if h < height]:
             self.future_count -= len(self.future.pop(stale))
         messages = self.future.pop(height, [])
@@ -242,31 +231,30 @@ class NetworkService:
     # -- block sync -------------------------------------------------------------------
 
     def _maybe_sync(self) -> None:
-        ours = self.node.chain.height
+        ours = self.node.committed_height()
         ahead = [(height, peer) for peer, height in self.peer_heights.items() if height > ours]
         now = trio.current_time()
         if not ahead or now - self.sync_requested_at < 2.0:
             return
         _, peer = max(ahead)
         self.sync_requested_at = now
-        self.transport.send(peer, SYNC, wire.encode_get_blocks(ours + 1, SYNC_BATCH))
+        self.transport.send(peer, p2p.SYNC, wire.encode_get_blocks(ours + 1, SYNC_BATCH))
 
     def _serve_blocks(self, peer: str, request: wire.GetBlocks) -> None:
-        store = self.node.chain.store
         items = []
         for height in range(request.from_height, request.from_height + request.count):
-            block, commit = store.block_bytes(height), store.commit(height)
-            if block is None or commit is None:
+            stored = self.node.committed_block(height)
+            if stored is None:
                 break
-            items.append((block, commit.encode()))
-        self.transport.send(peer, SYNC, wire.encode_blocks(items))
+            items.append(stored)
+        self.transport.send(peer, p2p.SYNC, wire.encode_blocks(items))
 
     def _on_blocks(self, message: wire.Blocks) -> None:
         self.sync_requested_at = -1e9
         for block, commit in message.items:
-            if block.header.height <= self.node.chain.height:
+            if block.header.height <= self.node.committed_height():
                 continue
-            self.node.runner.commit_synced(block, commit)
+            self.node.commit_synced(block, commit)
             self.blocks_synced += 1
             self.node.metrics.blocks_synced.inc()
         self._maybe_sync()

@@ -1,8 +1,14 @@
-"""The node: a thin trio shell around the chain.
+"""The node: a thin trio shell around the chain, consensus, network and RPC.
 
-One task produces blocks (the single-validator producer; the BFT engine of
-the next release replaces it behind the same ``Application`` interface);
-the RPC server's tasks only feed it transactions and read committed state.
+One task runs consensus height after height (``produce_blocks``, through the
+``ConsensusRunner``); the network service's task feeds it peers' proposals,
+votes and synced blocks, and the RPC server's tasks feed it transactions and
+read committed state. All run on one trio thread, so the chain is never
+touched concurrently.
+
+``Node`` implements the two ports of ``ports.py``: ``RpcPort`` for the RPC
+server and ``NetworkPort`` for the network service, which see the node only
+through them.
 """
 
 from __future__ import annotations
@@ -12,29 +18,40 @@ import logging
 import os
 import signal
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import trio
 
-from wattchain.consensus.driver import Timeout, TimeoutConfig
+from wattchain.consensus.driver import Timeout
+from wattchain.consensus.messages import Proposal
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import load_genesis
 from wattchain.hashing import sha256
+from wattchain.modules.chain import Validator
 from wattchain.node.chain import Chain, CommittedBlock
-from wattchain.node.config import ConfigError, ConsensusConfig, Home, NodeConfig, load_key_file
+from wattchain.node.config import ConfigError, Home, NodeConfig, load_key_file
 from wattchain.node.consensus_runner import ConsensusRunner
-from wattchain.node.events import EventBus, add_event_tags, tx_tags
+from wattchain.node.events import (
+    CommitWaiters,
+    EventBus,
+    Inclusion,
+    end_block_event,
+    new_block_event,
+    tx_event_data,
+    tx_tags,
+)
 from wattchain.node.mempool import MempoolLimits
 from wattchain.node.metrics import NodeMetrics
 from wattchain.node.network import NetworkService
 from wattchain.node.p2p.transport import CONSENSUS, Transport
-from wattchain.node.rpc_views import result_json
+from wattchain.node.ports import ConsensusState, NodeIdentity, RpcPort
+from wattchain.node.rpc import serve_rpc
 from wattchain.node.sign_guard import FileSignGuard
+from wattchain.node.store import ChainTip
 from wattchain.node.wal import FileWAL
-from wattchain.types import Commit, SignedTx
+from wattchain.types import Block, Commit, SignedTx, Vote
 from wattchain.vm.errors import TxError
-from wattchain.vm.execution import TxResult
 
 log = logging.getLogger("wattchain.node")
 
@@ -43,41 +60,19 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@dataclass(slots=True)
-class Inclusion:
-    height: int
-    index: int
-    result: TxResult
-
-
-@dataclass
-class CommitWaiters:
-    """broadcast_tx_commit callers waiting for their tx to land in a block."""
-
-    waiting: dict[bytes, tuple[trio.Event, list[Inclusion]]] = field(default_factory=dict)
-
-    async def wait(self, tx_id: bytes, timeout_s: float) -> Inclusion | None:
-        event, box = self.waiting.setdefault(tx_id, (trio.Event(), []))
-        with trio.move_on_after(timeout_s):
-            await event.wait()
-        if not event.is_set() and tx_id in self.waiting and self.waiting[tx_id][0] is event:
-            del self.waiting[tx_id]
-        return box[0] if box else None
-
-    def notify(self, tx_id: bytes, inclusion: Inclusion) -> None:
-        entry = self.waiting.pop(tx_id, None)
-        if entry is not None:
-            entry[1].append(inclusion)
-            entry[0].set()
-
-
 class Node:
+    """A node of one chain, from its home directory: the chain, consensus,
+    and (when a transport is given or [p2p] is enabled) the network."""
+
     def __init__(self, home: Home, config: NodeConfig | None = None,
                  transport: Transport | None = None) -> None:
         self.home = home
         self.config = config or home.load_config()
         self.genesis = load_genesis(home.genesis_file)
         self.validator_key: PrivateKey = load_key_file(home.validator_key_file)
+        self.identity = NodeIdentity(self.config.moniker, self.config.mode,
+                                     self.validator_key.address,
+                                     self.validator_key.public_key)
         settings = self.config.mempool
         threads = settings.verify_threads or min(4, os.cpu_count() or 1)
         limits = MempoolLimits(settings.max_txs, settings.max_bytes, settings.max_nonce_gap,
@@ -91,13 +86,17 @@ class Node:
         except BaseException:
             self.chain.close()  # release the database lock for the next attempt
             raise
+        self.chain_id = self.chain.chain_id
+        self.blocks = self.chain.store
+        self.mempool = self.chain.mempool
+        self.rpc_config = self.config.rpc
         self.bus = EventBus()
         self.metrics = NodeMetrics()
         self.waiters = CommitWaiters()
         signing_key = self.validator_key if self.config.mode == "validator" else None
         self.runner = ConsensusRunner(
             self.chain, signing_key, FileSignGuard(home.sign_state_file), wall_clock_ms,
-            wal=FileWAL(home.wal_file), timeouts=timeout_config(self.config.consensus),
+            wal=FileWAL(home.wal_file), timeouts=self.config.consensus.timeouts(),
             on_commit=self._on_commit, on_timeout=self._schedule_timeout)
         self.runner.on_step = lambda step, elapsed_ms: self.metrics.step_seconds.labels(
             step).observe(elapsed_ms / 1000)
@@ -124,8 +123,6 @@ class Node:
                 "of the voting power (enable [p2p] to join other validators)"
             )
 
-    # -- transactions -----------------------------------------------------------
-
     def _libp2p_transport(self) -> Transport:
         from wattchain.node.p2p.libp2p_transport import Libp2pTransport
 
@@ -134,6 +131,8 @@ class Node:
         transport: Transport = Libp2pTransport(node_key.secret, settings.host, settings.port,
                                                list(settings.persistent_peers))
         return transport
+
+    # -- transactions (both ports) ------------------------------------------------
 
     def preverify(self, raws: list[bytes]) -> None:
         """Verify the signatures of a batch about to be submitted, on all cores."""
@@ -153,6 +152,69 @@ class Node:
         self._tx_arrived.set()
         return tx_id
 
+    # -- RpcPort ----------------------------------------------------------------
+
+    def tip(self) -> ChainTip:
+        return self.chain.tip
+
+    def validators(self) -> Sequence[Validator]:
+        return self.chain.validators
+
+    def consensus_state(self) -> ConsensusState:
+        driver = self.runner.driver
+        if driver is None:
+            return ConsensusState(self.chain.height + 1, None, "waiting")
+        return ConsensusState(driver.height, driver.state.round, driver.state.step.name.lower())
+
+    def query(self, path: str, data: dict[str, Any]) -> Any:
+        return self.chain.vm.query(self.chain.state, path, data)
+
+    def peers(self) -> list[str]:
+        return self.network.peers() if self.network is not None else []
+
+    def peer_heights(self) -> Mapping[str, int]:
+        return self.network.peer_heights if self.network is not None else {}
+
+    def p2p_addresses(self) -> list[str]:
+        return self.network.listen_addresses if self.network is not None else []
+
+    async def wait_for_commit(self, tx_id: bytes, timeout_s: float) -> Inclusion | None:
+        return await self.waiters.wait(tx_id, timeout_s)
+
+    # -- NetworkPort ------------------------------------------------------------
+
+    def committed_height(self) -> int:
+        return self.chain.height
+
+    def consensus_round(self) -> int | None:
+        driver = self.runner.driver
+        return driver.state.round if driver is not None else None
+
+    def validator_public_key(self, address: bytes) -> bytes | None:
+        member = self.runner.validator_set.by_address.get(address)
+        return member.public_key if member is not None else None
+
+    def receive_proposal(self, proposal: Proposal, block: Block) -> None:
+        self.runner.receive_proposal(proposal, block)
+        self.runner.run_until_idle()
+
+    def receive_vote(self, vote: Vote) -> None:
+        self.runner.receive_vote(vote)
+        self.runner.run_until_idle()
+
+    def height_messages(self) -> list[bytes]:
+        return self.runner.height_messages()
+
+    def committed_block(self, height: int) -> tuple[bytes, bytes] | None:
+        store = self.chain.store
+        block, commit = store.block_bytes(height), store.commit(height)
+        if block is None or commit is None:
+            return None
+        return block, commit.encode()
+
+    def commit_synced(self, block: Block, commit: Commit) -> None:
+        self.runner.commit_synced(block, commit)
+
     # -- block production -------------------------------------------------------
 
     @property
@@ -160,7 +222,9 @@ class Node:
         return self.chain.last_commit
 
     def produce_block(self) -> CommittedBlock:
-        """Run one height of consensus; with the single validator it decides at once."""
+        """Run one height of consensus to its decision without waiting on anyone:
+        for tests and a node deciding alone (its key holds more than 2/3 of the
+        power). Raises RuntimeError if the height does not decide at once."""
         self._height_started = time.perf_counter()
         committed = self.runner.start_height() or self.runner.run_until_idle()
         if committed is None:
@@ -202,29 +266,23 @@ class Node:
                      len(results), committed.result.app_hash.hex()[:16], seconds * 1000)
 
     def _publish(self, committed: CommittedBlock) -> None:
-        header = committed.block.header
-        for index, (raw, stx, result) in enumerate(
-            zip(committed.block.txs, committed.txs, committed.result.tx_results, strict=True)
+        """Wake the broadcast_tx_commit callers and send the block's events to
+        the subscribers (Tx per tx, EndBlock if modules acted, then NewBlock)."""
+        block, result = committed.block, committed.result
+        height = block.header.height
+        active = self.bus.active
+        for index, (raw, stx, tx_result) in enumerate(
+            zip(block.txs, committed.txs, result.tx_results, strict=True)
         ):
             tx_id = stx.tx_id if isinstance(stx, SignedTx) else sha256(raw)
-            self.waiters.notify(tx_id, Inclusion(header.height, index, result))
-            if self.bus.active:
-                tags = tx_tags(stx, header.height, index, result, tx_id.hex())
-                self.bus.publish(tags, tx_event_data(tx_id, header.height, index, result))
-        end_events = committed.result.end_block_events
-        if self.bus.active and end_events:
-            block_tags: dict[str, list[str]] = {"tm.event": ["EndBlock"],
-                                                "block.height": [str(header.height)]}
-            add_event_tags(block_tags, end_events)
-            self.bus.publish(block_tags, {"height": header.height,
-                                    "events": [e.to_json() for e in end_events]})
-        if self.bus.active:
-            data = {"height": header.height, "hash": committed.tip.block_hash.hex(),
-                    "time_ms": header.time_ms, "num_txs": len(committed.block.txs),
-                    "app_hash": committed.result.app_hash.hex(),
-                    "end_block_events": [e.to_json() for e in committed.result.end_block_events]}
-            self.bus.publish({"tm.event": ["NewBlock"], "block.height": [str(header.height)]},
-                             data)
+            self.waiters.notify(tx_id, Inclusion(height, index, tx_result))
+            if active:
+                self.bus.publish(tx_tags(stx, height, index, tx_result, tx_id.hex()),
+                                 tx_event_data(tx_id, height, index, tx_result))
+        if active and result.end_block_events:
+            self.bus.publish(*end_block_event(height, result.end_block_events))
+        if active:
+            self.bus.publish(*new_block_event(block, committed.tip.block_hash, result))
 
     async def produce_blocks(self) -> None:
         """Run consensus height after height, at most every min interval. The
@@ -252,14 +310,13 @@ class Node:
     # -- lifecycle --------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[Node] = trio.TASK_STATUS_IGNORED) -> None:
-        from wattchain.node.rpc import serve_rpc
-
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 if self.network is not None:
                     await nursery.start(self.network.run)
-                self.rpc_urls = await nursery.start(serve_rpc, self)
+                port: RpcPort = self
+                self.rpc_urls = await nursery.start(serve_rpc, port)
                 log.info("node started moniker=%s chain_id=%s height=%d validator=%s rpc=%s",
                          self.config.moniker, self.chain.chain_id, self.chain.height,
                          format_address(self.validator_key.address), ",".join(self.rpc_urls))
@@ -270,17 +327,6 @@ class Node:
             self.runner.wal.close()
             self.chain.close()
 
-
-
-def timeout_config(settings: ConsensusConfig) -> TimeoutConfig:
-    return TimeoutConfig(settings.timeout_propose_ms, settings.timeout_propose_delta_ms,
-                         settings.timeout_prevote_ms, settings.timeout_prevote_delta_ms,
-                         settings.timeout_precommit_ms, settings.timeout_precommit_delta_ms)
-
-
-def tx_event_data(tx_id: bytes, height: int, index: int, result: TxResult) -> dict[str, Any]:
-    return {"hash": tx_id.hex(), "height": height, "index": index,
-            "result": result_json(result)}
 
 
 def tune_gc() -> None:

@@ -16,7 +16,7 @@ import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from wattchain.node.ports import RpcPort
 from wattchain.node.rpc_errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -37,9 +38,7 @@ from wattchain.node.rpc_errors import (
     RpcError,
 )
 from wattchain.node.rpc_methods import RpcMethods
-
-if TYPE_CHECKING:
-    from wattchain.node.node import Node
+from wattchain.node.rpc_subscriptions import WebsocketConnection
 
 log = logging.getLogger("wattchain.rpc")
 
@@ -88,9 +87,11 @@ def error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
 
 
 class JsonRpcServer:
-    def __init__(self, node: Node) -> None:
+    """Dispatches JSON-RPC requests (HTTP and websocket) to ``RpcMethods``."""
+
+    def __init__(self, node: RpcPort) -> None:
         self.node = node
-        self.settings = node.config.rpc
+        self.settings = node.rpc_config
         self.methods = RpcMethods(node)
         self.limiter = RateLimiter(self.settings.rate_limit_per_second)
 
@@ -219,17 +220,18 @@ class JsonRpcServer:
         try:
             async with trio.open_nursery() as nursery:
                 connection.nursery = nursery
-                await self._websocket_loop(connection)
+                await self._websocket_loop(websocket, connection)
                 nursery.cancel_scope.cancel()
         except WebSocketDisconnect:
             pass
         finally:
-            connection.close_subscriptions(self.node)
+            connection.close_subscriptions(self.node.bus)
 
-    async def _websocket_loop(self, connection: WebsocketConnection) -> None:
+    async def _websocket_loop(self, websocket: WebSocket,
+                              connection: WebsocketConnection) -> None:
         limit = self.settings.max_body_bytes
         while True:
-            message = await connection.websocket.receive()
+            message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
             text = message.get("text")
@@ -250,30 +252,11 @@ class JsonRpcServer:
                 await connection.send(answer)
 
 
-class WebsocketConnection:
-    """One websocket client: its subscriptions, and a lock so sends never interleave."""
-
-    def __init__(self, websocket: WebSocket) -> None:
-        self.websocket = websocket
-        self.lock = trio.Lock()
-        self.subscriptions: dict[str, Any] = {}
-        self.nursery: trio.Nursery | None = None
-
-    async def send(self, message: Any) -> None:
-        async with self.lock:
-            await self.websocket.send_text(json.dumps(message))
-
-    def close_subscriptions(self, node: Node) -> None:
-        for subscription in self.subscriptions.values():
-            node.bus.unsubscribe(subscription)
-        self.subscriptions.clear()
-
-
 def _json(payload: Any, status_code: int = 200) -> Response:
     return JSONResponse(payload, status_code=status_code)
 
 
-def build_app(node: Node) -> Starlette:
+def build_app(node: RpcPort) -> Starlette:
     server = JsonRpcServer(node)
     routes = [
         Route("/", server.http_post, methods=["POST"]),
@@ -285,9 +268,9 @@ def build_app(node: Node) -> Starlette:
     return Starlette(routes=routes)
 
 
-async def serve_rpc(node: Node, *, task_status: trio.TaskStatus[list[str]]
+async def serve_rpc(node: RpcPort, *, task_status: trio.TaskStatus[list[str]]
                     = trio.TASK_STATUS_IGNORED) -> None:
-    settings = node.config.rpc
+    settings = node.rpc_config
     config = HypercornConfig()
     config.bind = [f"{settings.host}:{settings.port}"]
     config.accesslog = None

@@ -1,11 +1,15 @@
-"""The JSON-RPC methods. Each takes named params and returns a JSON value."""
+"""The JSON-RPC methods. Each takes named params and returns a JSON value.
+
+They see the node only through its ``RpcPort``; a bad param raises an
+``RpcError`` with the JSON-RPC code the client gets.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wattchain import __version__
 from wattchain.crypto import format_address, parse_address
@@ -14,6 +18,7 @@ from wattchain.hashing import sha256
 from wattchain.node import store as store_keys
 from wattchain.node.events import Query, QueryError
 from wattchain.node.mempool import DuplicateTx
+from wattchain.node.ports import RpcPort
 from wattchain.node.rpc_errors import (
     INVALID_PARAMS,
     NOT_FOUND,
@@ -22,12 +27,10 @@ from wattchain.node.rpc_errors import (
     RpcError,
     invalid_params,
 )
+from wattchain.node.rpc_subscriptions import WebsocketConnection, handle_subscription
 from wattchain.node.rpc_views import block_json, commit_json, header_json, result_json, tx_json
 from wattchain.vm.errors import QueryError as VmQueryError
 from wattchain.vm.errors import TxError
-
-if TYPE_CHECKING:
-    from wattchain.node.node import Node
 
 MAX_PER_PAGE = 100
 MAX_BLOCKCHAIN_RANGE = 20
@@ -78,7 +81,9 @@ def check_result(tx_id: bytes, error: WattchainError | None) -> dict[str, Any]:
 
 
 class RpcMethods:
-    def __init__(self, node: Node) -> None:
+    """The method table, answering from ``node``."""
+
+    def __init__(self, node: RpcPort) -> None:
         self.node = node
         self.table: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
             "status": self.status,
@@ -106,155 +111,150 @@ class RpcMethods:
     def names(self) -> list[str]:
         return sorted([*self.table, *self.websocket_only])
 
-    async def call(self, method: str, params: dict[str, Any], websocket: Any,
-                   request_id: Any) -> Any:
+    async def call(self, method: str, params: dict[str, Any],
+                   websocket: WebsocketConnection | None, request_id: Any) -> Any:
+        """Run a known ``method`` (see ``exists``); subscriptions need a websocket."""
         if method in self.websocket_only:
             if websocket is None:
                 raise RpcError(SERVER_ERROR, "Websocket only",
                                f"{method} is available only over the /websocket endpoint")
-            from wattchain.node.rpc_subscriptions import handle_subscription
-
-            return await handle_subscription(self.node, method, params, websocket, request_id)
+            return await handle_subscription(self.node.bus, self.node.rpc_config.max_subscriptions,
+                                             method, params, websocket, request_id)
         return await self.table[method](params)
 
     # -- info ------------------------------------------------------------------
 
     async def status(self, params: dict[str, Any]) -> dict[str, Any]:
         node = self.node
-        chain = node.chain
-        tip = chain.tip
-        key = node.validator_key
-        power = sum(v.power for v in chain.validators if v.address == key.address)
+        tip = node.tip()
+        identity = node.identity
+        power = sum(v.power for v in node.validators() if v.address == identity.address)
         return {
-            "node_info": {"moniker": node.config.moniker, "network": chain.chain_id,
+            "node_info": {"moniker": identity.moniker, "network": node.genesis.chain_id,
                           "version": __version__, "rpc": node.rpc_urls},
             "sync_info": {
                 "latest_block_height": tip.height,
                 "latest_block_hash": tip.block_hash.hex(),
                 "latest_app_hash": tip.app_hash.hex(),
                 "latest_block_time_ms": tip.time_ms,
-                "earliest_block_height": chain.genesis.initial_height,
-                "catching_up": self._catching_up(),
+                "earliest_block_height": node.genesis.initial_height,
+                "catching_up": self._catching_up(tip.height),
             },
             "consensus": self._consensus_state(),
-            "peers": len(node.network.peers()) if node.network is not None else 0,
-            "validator_info": {"address": format_address(key.address),
-                               "public_key": key.public_key.hex(), "voting_power": power},
-            "mempool": {"size": len(chain.mempool), "bytes": chain.mempool.size_bytes},
+            "peers": len(node.peers()),
+            "validator_info": {"address": format_address(identity.address),
+                               "public_key": identity.public_key.hex(), "voting_power": power},
+            "mempool": {"size": len(node.mempool), "bytes": node.mempool.size_bytes},
         }
 
-    def _catching_up(self) -> bool:
-        network = self.node.network
-        if network is None or not network.peer_heights:
-            return False
-        return max(network.peer_heights.values()) > self.node.chain.height + 1
+    def _catching_up(self, height: int) -> bool:
+        peer_heights = self.node.peer_heights()
+        return bool(peer_heights) and max(peer_heights.values()) > height + 1
 
     def _consensus_state(self) -> dict[str, Any]:
-        driver = self.node.runner.driver
-        validators = self.node.chain.validators
+        state = self.node.consensus_state()
+        validators = self.node.validators()
         return {
-            "height": driver.height if driver else self.node.chain.height + 1,
-            "round": driver.state.round if driver else None,
-            "step": driver.state.step.name.lower() if driver else "waiting",
+            "height": state.height,
+            "round": state.round,
+            "step": state.step,
             "validators": len(validators),
             "total_power": sum(v.power for v in validators),
-            "mode": self.node.config.mode,
+            "mode": self.node.identity.mode,
         }
 
     async def health(self, params: dict[str, Any]) -> dict[str, Any]:
         return {}
 
     async def net_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        network = self.node.network
-        peers = network.peers() if network is not None else []
+        peers = self.node.peers()
+        heights = self.node.peer_heights()
         return {"listening": True, "listeners": self.node.rpc_urls,
-                "p2p": network.listen_addresses if network is not None else [],
-                "n_peers": len(peers),
-                "peers": [{"id": peer, "height": network.peer_heights.get(peer)
-                           if network is not None else None} for peer in peers]}
+                "p2p": self.node.p2p_addresses(), "n_peers": len(peers),
+                "peers": [{"id": peer, "height": heights.get(peer)} for peer in peers]}
 
     async def genesis(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"genesis": self.node.chain.genesis.to_json()}
+        return {"genesis": self.node.genesis.to_json()}
 
     async def validators(self, params: dict[str, Any]) -> dict[str, Any]:
-        chain = self.node.chain
-        validators = chain.validator_json()
-        return {"block_height": chain.height, "validators": validators,
+        validators = [v.to_json() for v in self.node.validators()]
+        return {"block_height": self.node.tip().height, "validators": validators,
                 "count": len(validators), "total": len(validators)}
 
     async def num_unconfirmed_txs(self, params: dict[str, Any]) -> dict[str, Any]:
-        mempool = self.node.chain.mempool
+        mempool = self.node.mempool
         return {"n_txs": len(mempool), "total": len(mempool), "total_bytes": mempool.size_bytes}
 
     # -- blocks ----------------------------------------------------------------
 
     def _height(self, params: dict[str, Any]) -> int:
-        chain = self.node.chain
-        if "height" not in params and chain.height < chain.genesis.initial_height:
+        """The committed height a request names (default: the latest)."""
+        latest = self.node.tip().height
+        first = self.node.genesis.initial_height
+        if "height" not in params and latest < first:
             raise RpcError(NOT_FOUND, "Not found", "no block has been committed yet")
-        height = param_int(params, "height", chain.height, minimum=1)
-        if height > chain.height:
-            raise invalid_params(f"height {height} is above the latest height {chain.height}")
-        if height < chain.genesis.initial_height:
+        height = param_int(params, "height", latest, minimum=1)
+        if height > latest:
+            raise invalid_params(f"height {height} is above the latest height {latest}")
+        if height < first:
             raise RpcError(NOT_FOUND, "Not found", f"no block at height {height}")
         return height
 
     async def block(self, params: dict[str, Any]) -> dict[str, Any]:
         if "hash" in params:
-            found = self.node.chain.store.height_of(param_hash(params))
+            found = self.node.blocks.height_of(param_hash(params))
             if found is None:
                 raise RpcError(NOT_FOUND, "Not found", "no block with that hash")
             height = found
         else:
             height = self._height(params)
-        block = self.node.chain.store.block(height)
+        block = self.node.blocks.block(height)
         if block is None:
             raise RpcError(NOT_FOUND, "Not found", f"no block at height {height}")
         return {"block_id": {"hash": block.hash().hex()}, "block": block_json(block)}
 
     async def block_results(self, params: dict[str, Any]) -> dict[str, Any]:
         height = self._height(params)
-        stored = self.node.chain.store.results(height)
+        stored = self.node.blocks.results(height)
         if stored is None:
             raise RpcError(NOT_FOUND, "Not found", f"no results at height {height}")
         tx_results, events = stored
-        app_hash = self.node.chain.store.app_hash(height)
+        app_hash = self.node.blocks.app_hash(height)
         return {"height": height, "txs_results": [result_json(r) for r in tx_results],
                 "end_block_events": [e.to_json() for e in events],
                 "app_hash": app_hash.hex() if app_hash else None}
 
     async def commit(self, params: dict[str, Any]) -> dict[str, Any]:
         height = self._height(params)
-        block = self.node.chain.store.block(height)
-        commit = self.node.chain.store.commit(height)
+        block = self.node.blocks.block(height)
+        commit = self.node.blocks.commit(height)
         if block is None or commit is None:
             raise RpcError(NOT_FOUND, "Not found", f"no commit at height {height}")
         return {"signed_header": {"header": header_json(block), "commit": commit_json(commit)},
                 "canonical": True}
 
     async def blockchain(self, params: dict[str, Any]) -> dict[str, Any]:
-        chain = self.node.chain
-        first = chain.genesis.initial_height
+        latest = self.node.tip().height
+        first = self.node.genesis.initial_height
         # max(.., 1): before the first block the default must still be a valid height
-        max_height = min(param_int(params, "max_height", max(chain.height, 1), minimum=1),
-                         chain.height)
+        max_height = min(param_int(params, "max_height", max(latest, 1), minimum=1), latest)
         min_height = max(param_int(params, "min_height", first, minimum=1), first,
                          max_height - MAX_BLOCKCHAIN_RANGE + 1)
-        if min_height > max_height and chain.height >= first:
+        if min_height > max_height and latest >= first:
             raise invalid_params("min_height must not exceed max_height")
         metas = []
         for height in range(max_height, min_height - 1, -1):
-            block = chain.store.block(height)
+            block = self.node.blocks.block(height)
             if block is None:
                 continue
             metas.append({"block_id": {"hash": block.hash().hex()},
                           "header": header_json(block), "num_txs": len(block.txs)})
-        return {"last_height": chain.height, "block_metas": metas}
+        return {"last_height": latest, "block_metas": metas}
 
     # -- transactions ------------------------------------------------------------
 
     def _load_tx(self, tx_id: bytes) -> dict[str, Any] | None:
-        store = self.node.chain.store
+        store = self.node.blocks
         position = store.tx_position(tx_id)
         if position is None:
             return None
@@ -269,7 +269,7 @@ class RpcMethods:
         tx_id = param_hash(params)
         found = self._load_tx(tx_id)
         if found is None:
-            pending = tx_id in self.node.chain.mempool
+            pending = tx_id in self.node.mempool
             detail = "it is in the mempool, not yet in a block" if pending else "unknown tx"
             raise RpcError(NOT_FOUND, "Not found", f"tx {tx_id.hex()} not found: {detail}")
         return found
@@ -291,9 +291,8 @@ class RpcMethods:
         return {"txs": matches[start:start + per_page], "total_count": len(matches)}
 
     def _candidates(self, query: Query) -> list[dict[str, Any]]:
-        store = self.node.chain.store
         prefix = self._index_prefix(query)
-        tx_ids, _ = store.search_txs(prefix, MAX_SEARCH_SCAN)
+        tx_ids, _ = self.node.blocks.search_txs(prefix, MAX_SEARCH_SCAN)
         found = (self._load_tx(tx_id) for tx_id in tx_ids)
         return [tx for tx in found if tx is not None]
 
@@ -349,8 +348,8 @@ class RpcMethods:
             check = check_result(tx_id, None)
         if check["code"] != 0:
             return {"check_tx": check, "tx_result": None, "hash": check["hash"], "height": 0}
-        timeout = self.node.config.rpc.commit_timeout_ms / 1000
-        inclusion = await self.node.waiters.wait(tx_id, timeout)
+        timeout = self.node.rpc_config.commit_timeout_ms / 1000
+        inclusion = await self.node.wait_for_commit(tx_id, timeout)
         if inclusion is None:
             raise RpcError(TIMEOUT, "Timed out waiting for the tx to be committed",
                            {"hash": tx_id.hex(), "timeout_ms": int(timeout * 1000)})
@@ -366,13 +365,13 @@ class RpcMethods:
             data = {}
         if not isinstance(data, dict):
             raise invalid_params("data must be an object of named query arguments")
-        chain = self.node.chain
-        if "height" in params and param_int(params, "height") not in (0, chain.height):
+        latest = self.node.tip().height
+        if "height" in params and param_int(params, "height") not in (0, latest):
             raise invalid_params("only the latest height can be queried (height 0 or omitted)")
         try:
-            value = chain.vm.query(chain.state, path, data)
+            value = self.node.query(path, data)
         except VmQueryError as exc:
             return {"response": {"code": exc.code, "codespace": exc.codespace,
-                                 "log": exc.message, "value": None, "height": chain.height}}
+                                 "log": exc.message, "value": None, "height": latest}}
         return {"response": {"code": 0, "codespace": "", "log": "", "value": value,
-                             "height": chain.height}}
+                             "height": latest}}

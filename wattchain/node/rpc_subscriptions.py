@@ -7,22 +7,49 @@ CometBFT does: ``{"jsonrpc": "2.0", "id": <id>, "result": {"query", "data",
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from typing import Any, Protocol
 
 import trio
 
-from wattchain.node.events import Query, QueryError, Subscription
+from wattchain.node.events import EventBus, Query, QueryError, Subscription
 from wattchain.node.rpc_errors import SERVER_ERROR, RpcError, invalid_params
 
-if TYPE_CHECKING:
-    from wattchain.node.node import Node
-    from wattchain.node.rpc import WebsocketConnection
+
+class TextSocket(Protocol):
+    """The sending half of a websocket."""
+
+    async def send_text(self, data: str) -> None: ...
 
 
-async def handle_subscription(node: Node, method: str, params: dict[str, Any],
-                              connection: WebsocketConnection, request_id: Any) -> Any:
+class WebsocketConnection:
+    """One websocket client: its subscriptions, and a lock so sends never interleave.
+
+    ``nursery`` runs the tasks that forward events; it is None once the
+    connection is closing."""
+
+    def __init__(self, websocket: TextSocket) -> None:
+        self.websocket = websocket
+        self.lock = trio.Lock()
+        self.subscriptions: dict[str, Subscription] = {}
+        self.nursery: trio.Nursery | None = None
+
+    async def send(self, message: Any) -> None:
+        async with self.lock:
+            await self.websocket.send_text(json.dumps(message))
+
+    def close_subscriptions(self, bus: EventBus) -> None:
+        for subscription in self.subscriptions.values():
+            bus.unsubscribe(subscription)
+        self.subscriptions.clear()
+
+
+async def handle_subscription(bus: EventBus, max_subscriptions: int, method: str,
+                              params: dict[str, Any], connection: WebsocketConnection,
+                              request_id: Any) -> Any:
+    """Serve subscribe / unsubscribe / unsubscribe_all for ``connection``."""
     if method == "unsubscribe_all":
-        connection.close_subscriptions(node)
+        connection.close_subscriptions(bus)
         return {}
     text = params.get("query")
     if not isinstance(text, str):
@@ -31,7 +58,7 @@ async def handle_subscription(node: Node, method: str, params: dict[str, Any],
         subscription = connection.subscriptions.pop(text, None)
         if subscription is None:
             raise RpcError(SERVER_ERROR, "Not subscribed", f"no subscription for {text!r}")
-        node.bus.unsubscribe(subscription)
+        bus.unsubscribe(subscription)
         return {}
     try:
         query = Query.parse(text)
@@ -39,10 +66,10 @@ async def handle_subscription(node: Node, method: str, params: dict[str, Any],
         raise invalid_params(str(exc)) from None
     if text in connection.subscriptions:
         raise RpcError(SERVER_ERROR, "Already subscribed", f"already subscribed to {text!r}")
-    if len(connection.subscriptions) >= node.config.rpc.max_subscriptions:
+    if len(connection.subscriptions) >= max_subscriptions:
         raise RpcError(SERVER_ERROR, "Too many subscriptions",
-                       f"at most {node.config.rpc.max_subscriptions} per connection")
-    subscription, receive = node.bus.subscribe(query)
+                       f"at most {max_subscriptions} per connection")
+    subscription, receive = bus.subscribe(query)
     connection.subscriptions[text] = subscription
     if connection.nursery is None:
         raise RpcError(SERVER_ERROR, "Connection closing")

@@ -73,7 +73,7 @@ class LevelStateReader:
 
 
 class BlockStore:
-    """One LevelDB per node. Not thread-safe; the node's single task owns it."""
+    """One LevelDB per node. Not thread-safe; the node's trio thread owns it."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,28 +181,31 @@ class BlockStore:
 
     # -- reads -------------------------------------------------------------------
 
+    def _at(self, space: bytes, height: int) -> bytes | None:
+        """The value stored for ``height`` in a per-height key space (B, C, R, A)."""
+        value: bytes | None = self.db.get(_height_key(space, height))
+        return value
+
     def block(self, height: int) -> Block | None:
-        raw = self.db.get(_height_key(b"B", height))
+        raw = self._at(b"B", height)
         return None if raw is None else Block.decode(raw)
 
     def block_bytes(self, height: int) -> bytes | None:
-        value: bytes | None = self.db.get(_height_key(b"B", height))
-        return value
+        return self._at(b"B", height)
+
+    def commit(self, height: int) -> Commit | None:
+        raw = self._at(b"C", height)
+        return None if raw is None else Commit.decode(raw)
+
+    def app_hash(self, height: int) -> bytes | None:
+        return self._at(b"A", height)
 
     def height_of(self, block_hash: bytes) -> int | None:
         raw = self.db.get(b"H" + block_hash)
         return None if raw is None else int(_U64.unpack(raw)[0])
 
-    def commit(self, height: int) -> Commit | None:
-        raw = self.db.get(_height_key(b"C", height))
-        return None if raw is None else Commit.decode(raw)
-
-    def app_hash(self, height: int) -> bytes | None:
-        value: bytes | None = self.db.get(_height_key(b"A", height))
-        return value
-
     def results(self, height: int) -> tuple[list[TxResult], list[Event]] | None:
-        raw = self.db.get(_height_key(b"R", height))
+        raw = self._at(b"R", height)
         if raw is None:
             return None
         tx_results, events = codec.decode(raw, max_array_len=1 << 20)

@@ -29,12 +29,16 @@ _LENGTH = struct.Struct(">I")
 
 @dataclass(frozen=True, slots=True)
 class PeerEvent:
+    """A peer connected or disconnected."""
+
     peer: str
     connected: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
+    """One whole message from ``peer`` on ``protocol``."""
+
     peer: str
     protocol: str
     data: bytes

@@ -14,7 +14,7 @@ from typing import Any
 from wattchain import codec
 from wattchain.consensus.messages import Proposal
 from wattchain.errors import DecodeError
-from wattchain.types import Block, Commit, Vote
+from wattchain.types import Block, Commit, Vote, _expect_bytes, _expect_int
 
 MAX_TX_BATCH = 5_000
 MAX_SYNC_BLOCKS = 50
@@ -23,33 +23,45 @@ MAX_MESSAGE_BYTES = 64 << 20
 
 @dataclass(slots=True)
 class ProposalMessage:
+    """A signed proposal with the block it proposes."""
+
     proposal: Proposal
     block: Block
 
 
 @dataclass(slots=True)
 class VoteMessage:
+    """A signed prevote or precommit."""
+
     vote: Vote
 
 
 @dataclass(slots=True)
 class TxBatch:
+    """Signed txs a peer admitted to its mempool, batched for gossip."""
+
     txs: list[bytes]
 
 
 @dataclass(slots=True)
 class Status:
+    """The sender's committed height: sent on connect and every second."""
+
     height: int
 
 
 @dataclass(slots=True)
 class GetBlocks:
+    """A request for up to ``count`` committed blocks from ``from_height`` on."""
+
     from_height: int
     count: int
 
 
 @dataclass(slots=True)
 class Blocks:
+    """The reply to GetBlocks: consecutive blocks, each with its commit."""
+
     items: list[tuple[Block, Commit]]
 
 
@@ -98,44 +110,32 @@ def _shape(body: list[Any], count: int, kind: str) -> list[Any]:
     return body
 
 
-def _bytes(value: Any, what: str) -> bytes:
-    if type(value) is not bytes:
-        raise DecodeError(f"{what} must be bytes")
-    return value
-
-
-def _int(value: Any, what: str) -> int:
-    if type(value) is not int or value < 0:
-        raise DecodeError(f"{what} must be a non-negative integer")
-    return value
-
-
 def _proposal(body: list[Any]) -> Message:
     proposal, block = _shape(body, 2, "proposal")
-    return ProposalMessage(Proposal.decode(_bytes(proposal, "proposal")),
-                           Block.decode(_bytes(block, "block")))
+    return ProposalMessage(Proposal.decode(_expect_bytes(proposal, "proposal")),
+                           Block.decode(_expect_bytes(block, "block")))
 
 
 def _vote(body: list[Any]) -> Message:
     (vote,) = _shape(body, 1, "vote")
-    return VoteMessage(Vote.decode(_bytes(vote, "vote")))
+    return VoteMessage(Vote.decode(_expect_bytes(vote, "vote")))
 
 
 def _txs(body: list[Any]) -> Message:
     (txs,) = _shape(body, 1, "txs")
     if type(txs) is not list or len(txs) > MAX_TX_BATCH:
         raise DecodeError(f"txs must be an array of at most {MAX_TX_BATCH}")
-    return TxBatch([_bytes(tx, "tx") for tx in txs])
+    return TxBatch([_expect_bytes(tx, "tx") for tx in txs])
 
 
 def _status(body: list[Any]) -> Message:
     (height,) = _shape(body, 1, "status")
-    return Status(_int(height, "height"))
+    return Status(_expect_int(height, "height"))
 
 
 def _get_blocks(body: list[Any]) -> Message:
     from_height, count = _shape(body, 2, "get_blocks")
-    return GetBlocks(_int(from_height, "from_height"), min(_int(count, "count"),
+    return GetBlocks(_expect_int(from_height, "from_height"), min(_expect_int(count, "count"),
                                                            MAX_SYNC_BLOCKS))
 
 
@@ -147,8 +147,8 @@ def _blocks(body: list[Any]) -> Message:
     for item in items:
         if type(item) is not list or len(item) != 2:
             raise DecodeError("each synced block is [block, commit]")
-        decoded.append((Block.decode(_bytes(item[0], "block")),
-                        Commit.decode(_bytes(item[1], "commit"))))
+        decoded.append((Block.decode(_expect_bytes(item[0], "block")),
+                        Commit.decode(_expect_bytes(item[1], "commit"))))
     return Blocks(decoded)
 
 
