@@ -31,6 +31,7 @@ from wattchain.modules.trading.errors import (
     TooManyOrders,
     UnknownOrder,
 )
+from wattchain.modules.trading.expected import Bank, Registry
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.types import (
@@ -45,12 +46,11 @@ from wattchain.modules.trading.types import (
     RESTRICTION_SUSPENDED,
     SELL,
     SIDES,
-    Bank,
     Order,
-    Registry,
     cost_of,
 )
-from wattchain.vm.interface import Context, arg_address, arg_amount, arg_text, expect_args
+from wattchain.vm.fields import arg_address, arg_amount, arg_text, expect_args
+from wattchain.vm.interface import Context
 
 USAGE = ("side (buy|sell), zone, interval_start_ms, energy_wh, price_per_kwh, expiry_ms, "
          "renewable_only (0|1), counterparty (address or empty bytes), asset_id")
