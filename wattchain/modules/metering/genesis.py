@@ -16,17 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from wattchain import codec
-from wattchain.modules.metering import keys
+from wattchain.modules.metering import keys, views
 from wattchain.modules.metering.keeper import MeteringKeeper
 from wattchain.modules.metering.types import METER_STATUSES, METER_TYPES, MeteringParams
-from wattchain.modules.metering.views import (
-    energy_from_json,
-    energy_json,
-    meter_from_json,
-    meter_json,
-    reading_from_json,
-    reading_json,
-)
 from wattchain.vm.fields import GenesisFields, check_section
 from wattchain.vm.state import Overlay, StateReader
 
@@ -36,9 +28,9 @@ FIELDS = GenesisFields(ValueError)
 
 def import_meter(keeper: MeteringKeeper, state: Overlay, entry: Any, where: str) -> None:
     try:
-        meter_id, meter = meter_from_json(entry)
-        readings = [reading_from_json(r) for r in FIELDS.entries(entry, "readings")]
-        intervals = [energy_from_json(e) for e in FIELDS.entries(entry, "intervals")]
+        meter_id, meter = views.meter_from_json(entry)
+        readings = [views.reading_from_json(r) for r in FIELDS.entries(entry, "readings")]
+        intervals = [views.energy_from_json(e) for e in FIELDS.entries(entry, "intervals")]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"{where}: missing or malformed field ({exc})") from None
     if meter.meter_type not in METER_TYPES or meter.status not in METER_STATUSES:
@@ -100,9 +92,10 @@ def export_genesis(keeper: MeteringKeeper, state: StateReader) -> dict[str, Any]
     for meter_id, meter in keeper.iterate_meters(state):
         prefix = keys.meter_intervals_prefix(meter_id)
         meters.append({
-            **meter_json(meter_id, meter),
-            "readings": [reading_json(s, r) for s, r in keeper.readings(state, meter_id)],
-            "intervals": [energy_json(s, e) for s, e in keeper.interval_records(state, prefix)],
+            **views.meter_json(meter_id, meter),
+            "readings": [views.reading_json(s, r) for s, r in keeper.readings(state, meter_id)],
+            "intervals": [views.energy_json(s, e)
+                          for s, e in keeper.interval_records(state, prefix)],
         })
     return {
         "params": keeper.params(state).to_json(),

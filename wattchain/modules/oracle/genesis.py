@@ -17,17 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from wattchain.crypto import parse_address
+from wattchain.modules.oracle import types
 from wattchain.modules.oracle.errors import OracleGenesisError
 from wattchain.modules.oracle.invariants import check_all
 from wattchain.modules.oracle.keeper import OracleKeeper
-from wattchain.modules.oracle.types import (
-    FEEDS,
-    MAX_ROUND,
-    LatestValue,
-    OracleParams,
-    Round,
-    Submission,
-)
 from wattchain.modules.oracle.views import latest_json, round_json
 from wattchain.vm.fields import MAX_INT, ZONE_ID, GenesisFields
 from wattchain.vm.state import Overlay, StateReader
@@ -39,23 +32,23 @@ PARAM_RANGES = {"round_ms": (1, MAX_INT), "quorum": (1, 1_000),
 
 def feed_zone(item: Mapping[str, Any]) -> tuple[str, str]:
     feed = item.get("feed")
-    if feed not in FEEDS:
+    if feed not in types.FEEDS:
         raise OracleGenesisError(f"unknown feed {feed!r}")
     return str(feed), FIELDS.zone(item, ZONE_ID)
 
 
-def round_from_json(item: Mapping[str, Any]) -> tuple[str, str, int, Round]:
+def round_from_json(item: Mapping[str, Any]) -> tuple[str, str, int, types.Round]:
     feed, zone = feed_zone(item)
-    round_index = FIELDS.integer(item, "round", 0, MAX_ROUND)
+    round_index = FIELDS.integer(item, "round", 0, types.MAX_ROUND)
     try:
-        submissions = [Submission(parse_address(str(entry["oracle"])),
+        submissions = [types.Submission(parse_address(str(entry["oracle"])),
                                   FIELDS.integer(entry, "value", -MAX_INT, MAX_INT),
                                   FIELDS.integer(entry, "height"), FIELDS.integer(entry, "time_ms"))
                        for entry in item.get("submissions", [])]
     except (KeyError, TypeError, ValueError) as exc:
         raise OracleGenesisError(f"bad submission in {feed}/{zone} round {round_index}: "
                                  f"{exc}") from None
-    record = Round(submissions, FIELDS.integer(item, "finalized_count"))
+    record = types.Round(submissions, FIELDS.integer(item, "finalized_count"))
     if record.finalized:
         record.value = FIELDS.integer(item, "median", -MAX_INT, MAX_INT)
         record.finalized_ms = FIELDS.integer(item, "finalized_ms")
@@ -63,16 +56,16 @@ def round_from_json(item: Mapping[str, Any]) -> tuple[str, str, int, Round]:
 
 
 def init_genesis(keeper: OracleKeeper, state: Overlay, section: Mapping[str, Any]) -> None:
-    keeper.set_params(state, FIELDS.params(section.get("params", {}), OracleParams,
-                                           OracleParams().to_json(), PARAM_RANGES))
+    keeper.set_params(state, FIELDS.params(section.get("params", {}), types.OracleParams,
+                                           types.OracleParams().to_json(), PARAM_RANGES))
     for item in section.get("rounds", []):
         feed, zone, round_index, record = round_from_json(item)
         keeper.set_round(state, feed, zone, round_index, record)
     for item in section.get("latest", []):
         feed, zone = feed_zone(item)
-        keeper.set_latest(state, feed, zone, LatestValue(
+        keeper.set_latest(state, feed, zone, types.LatestValue(
             FIELDS.integer(item, "value", -MAX_INT, MAX_INT),
-            FIELDS.integer(item, "round", 0, MAX_ROUND),
+            FIELDS.integer(item, "round", 0, types.MAX_ROUND),
             FIELDS.integer(item, "round_start_ms"), FIELDS.integer(item, "finalized_ms")))
     problems = check_all(keeper, state)
     if problems:

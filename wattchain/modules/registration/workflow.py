@@ -49,15 +49,20 @@ def check_revision(asset: Asset, value: Any) -> None:
 
 
 class WorkflowHandlers(BaseHandlers):
-    def attest(self, ctx: Context, args: list[Any]) -> None:
-        """[asset_id, revision, evidence_hash] (certifier, not the owner)."""
-        asset_raw, revision_raw, evidence_raw = expect_args(
-            args, 3, "asset id, revision, evidence hash (32 bytes)")
+    def certifier_asset(self, ctx: Context, asset_raw: Any, verb: str) -> tuple[int, Asset]:
+        """(id, record) of the asset a certifier acts on: any but its own."""
         self.require_role(ctx, "certifier")
         asset_id = check_asset_id(asset_raw)
         old = self.load_asset(ctx, asset_id)
         if old.owner == ctx.sender:
-            raise SelfAttestation("a certifier may not attest its own asset")
+            raise SelfAttestation(f"a certifier may not {verb} its own asset")
+        return asset_id, old
+
+    def attest(self, ctx: Context, args: list[Any]) -> None:
+        """[asset_id, revision, evidence_hash] (certifier, not the owner)."""
+        asset_raw, revision_raw, evidence_raw = expect_args(
+            args, 3, "asset id, revision, evidence hash (32 bytes)")
+        asset_id, old = self.certifier_asset(ctx, asset_raw, "attest")
         check_revision(old, revision_raw)
         evidence_hash = check_evidence_hash(evidence_raw)
         new = dataclasses.replace(old, status=next_status("attest", old.status), attestation=(
@@ -130,11 +135,7 @@ class WorkflowHandlers(BaseHandlers):
         the owner) on a verified renewable asset; valid from (inclusive) to (exclusive)."""
         asset_raw, scheme_raw, certificate_raw, from_raw, to_raw = expect_args(
             args, 5, "asset id, scheme, certificate id, valid from ms, valid to ms")
-        self.require_role(ctx, "certifier")
-        asset_id = check_asset_id(asset_raw)
-        old = self.load_asset(ctx, asset_id)
-        if old.owner == ctx.sender:
-            raise SelfAttestation("a certifier may not certify its own asset")
+        asset_id, old = self.certifier_asset(ctx, asset_raw, "certify")
         if old.asset_type not in RENEWABLE_TYPES:
             raise NotRenewable(f"a {old.asset_type} asset carries no renewable certification")
         if old.status not in CERTIFIABLE:
