@@ -1,8 +1,11 @@
-"""What the vm and the modules share: the execution context and module shape.
+"""What the vm and the modules share: the execution context, the module shape
+the vm runs, and what the vm and the modules ask of the accounts module.
 
 A module is a name, a table of tx handlers, a table of queries, genesis
-import/export, an end_block hook and invariants. Handlers read and write
-state only through ``ctx.state`` and report what they did with ``ctx.emit``.
+import/export, an end_block hook and invariants (``Module``; every native
+module is a ``vm.module.BaseModule``). Handlers read and write state only
+through ``ctx.state`` and report what they did with ``ctx.emit``; they parse
+their arguments with ``vm.fields``.
 """
 
 from __future__ import annotations
