@@ -30,20 +30,20 @@ SKELETON = ("keeper", "handlers", "queries", "genesis", "errors", "invariants", 
             "types", "expected")
 
 
-@pytest.mark.parametrize("error, codespace, code", [
-    (accounts_errors.MissingRole, "accounts", 102),
+PUBLISHED_CODES = [
+    (accounts_errors.MissingRole, "accounts", 102), (oracle_errors.MissingRole, "oracle", 101),
     (metering_errors.MissingRole, "metering", 101),
-    (oracle_errors.MissingRole, "oracle", 101),
     (registration_errors.MissingRole, "registration", 101),
     (balancing_errors.RecordNotFound, "balancing", 120),
-    (metering_errors.RecordNotFound, "metering", 150),
-    (oracle_errors.RecordNotFound, "oracle", 120),
+    (metering_errors.RecordNotFound, "metering", 150), (errors.InvalidQuery, "query", 32),
+    (oracle_errors.RecordNotFound, "oracle", 120), (errors.InvalidArgs, "vm", 12),
     (registration_errors.RecordNotFound, "registration", 150),
     (trading_errors.RecordNotFound, "trading", 150),
     (trading_errors.MarketSuspended, "trading", 111),
-    (errors.InvalidArgs, "vm", 12),
-    (errors.InvalidQuery, "query", 32),
-])
+]
+
+
+@pytest.mark.parametrize("error, codespace, code", PUBLISHED_CODES)
 def test_shared_errors_keep_each_modules_published_code(error: type[errors.CodedError],
                                                         codespace: str, code: int) -> None:
     assert (error.codespace, error.code) == (codespace, code)
