@@ -17,8 +17,8 @@ def build_vm() -> VM:
     accounts = AccountsModule()
     chain = ChainModule(governance=accounts.keeper)
     registration = RegistrationModule(roles=accounts.keeper)
-    metering = MeteringModule(roles=accounts.keeper, registry=registration.registry)
-    trading = TradingModule(bank=accounts.keeper, registry=registration.registry,
+    metering = MeteringModule(roles=accounts.keeper, registry=registration.keeper)
+    trading = TradingModule(bank=accounts.keeper, registry=registration.keeper,
                             energy=metering.energy)
     metering.attach_trades(trading.history)  # bills' peer-to-peer lines
     oracle = OracleModule(roles=accounts.keeper)

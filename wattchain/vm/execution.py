@@ -33,6 +33,7 @@ from wattchain.vm.errors import (
     TxExpired,
     TxTooLarge,
     UnknownMethod,
+    UnknownQuery,
     WrongChainId,
 )
 from wattchain.vm.interface import Context, EvidenceKeeper, FeeLedger, Handler, Module
@@ -263,8 +264,6 @@ class VM:
     # -- queries and genesis ---------------------------------------------
 
     def query(self, state: StateReader, path: str, data: dict[str, Any]) -> Any:
-        from wattchain.vm.errors import UnknownQuery
-
         module_name, _, query_name = path.partition("/")
         module = self.by_name.get(module_name)
         if module is None or query_name not in module.queries:

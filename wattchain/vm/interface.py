@@ -1,8 +1,11 @@
-"""What the vm and the modules share: the execution context and module shape.
+"""What the vm and the modules share: the execution context, the module shape
+the vm runs, and what the vm and the modules ask of the accounts module.
 
 A module is a name, a table of tx handlers, a table of queries, genesis
-import/export, an end_block hook and invariants. Handlers read and write
-state only through ``ctx.state`` and report what they did with ``ctx.emit``.
+import/export, an end_block hook and invariants (``Module``; every native
+module is a ``vm.module.BaseModule``). Handlers read and write state only
+through ``ctx.state`` and report what they did with ``ctx.emit``; they parse
+their arguments with ``vm.fields``.
 """
 
 from __future__ import annotations
@@ -10,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from wattchain.crypto import ADDRESS_LEN
 from wattchain.types import Event
-from wattchain.vm.errors import InvalidArgs
+from wattchain.vm.errors import MissingRole
 from wattchain.vm.params import ChainParams
 from wattchain.vm.state import Overlay, StateReader
 
@@ -87,47 +89,25 @@ class FeeLedger(Protocol):
         ...
 
 
-class Governance(Protocol):
-    """Admin-quorum approval, provided by the accounts module."""
-
-    def is_admin(self, state: StateReader, address: bytes) -> bool: ...
-
-    def approve_action(
-        self, state: Overlay, approver: bytes, action: list[Any], quorum: int
-    ) -> tuple[bytes, int]:
-        """Record an approval; return (action id, approvals so far)."""
-        ...
-
-
 class EvidenceKeeper(Protocol):
     """Records misbehaviour (equivocation) carried in a block."""
 
     def record_evidence(self, ctx: Context, evidence: bytes) -> None: ...
 
 
-# Argument helpers: handlers use these so every bad argument is an InvalidArgs.
+class RoleHolder(Protocol):
+    def has_role(self, role: str) -> bool: ...
 
 
-def expect_args(args: list[Any], count: int, usage: str) -> list[Any]:
-    if len(args) != count:
-        raise InvalidArgs(f"expected {count} arguments: {usage}")
-    return args
+class RoleChecker(Protocol):
+    """Who holds which role: the accounts keeper, passed to every module that
+    checks roles."""
+
+    def get_account(self, state: StateReader, address: bytes) -> RoleHolder: ...
 
 
-def arg_address(value: Any, name: str) -> bytes:
-    if type(value) is not bytes or len(value) != ADDRESS_LEN:
-        raise InvalidArgs(f"{name} must be a 20-byte address")
-    return value
-
-
-def arg_amount(value: Any, name: str, *, allow_zero: bool = False) -> int:
-    if type(value) is not int or value < 0 or (value == 0 and not allow_zero):
-        raise InvalidArgs(f"{name} must be a {'non-negative' if allow_zero else 'positive'} "
-                          "integer")
-    return value
-
-
-def arg_text(value: Any, name: str, max_len: int = 64) -> str:
-    if type(value) is not str or not 0 < len(value) <= max_len:
-        raise InvalidArgs(f"{name} must be text of 1..{max_len} characters")
-    return value
+def require_role(roles: RoleChecker, ctx: Context, role: str, error: type[MissingRole],
+                 message: str | None = None) -> None:
+    """Raise ``error`` (the module's MissingRole) unless the sender holds ``role``."""
+    if not roles.get_account(ctx.state, ctx.sender).has_role(role):
+        raise error(message or f"this action needs the {role!r} role")

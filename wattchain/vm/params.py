@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar, cast
 
 from wattchain import codec
-from wattchain.vm.state import StateReader
+from wattchain.vm.records import Record
+from wattchain.vm.state import Overlay, StateReader
 
 PARAMS_KEY = b"chain/params"
 
 
 @dataclass(slots=True)
-class ChainParams:
+class ChainParams(Record):
     min_fee: int = 10  # micro-units per transaction
     max_tx_bytes: int = 16 * 1024
     max_block_txs: int = 5_000
@@ -37,12 +39,6 @@ class ChainParams:
                 problems.append("params.admin_quorum must be at least 1")
         return problems
 
-    def to_list(self) -> list[int]:
-        return [getattr(self, item.name) for item in fields(self)]
-
-    def to_json(self) -> dict[str, int]:
-        return {item.name: getattr(self, item.name) for item in fields(self)}
-
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChainParams:
         known = {item.name for item in fields(cls)}
@@ -63,33 +59,27 @@ def encode_params(params: ChainParams) -> bytes:
     return codec.encode(params.to_list())
 
 
-class IntegerParams:
+class IntegerParams(Record):
     """Shared behaviour of a module's dataclass of integer protocol parameters.
 
     Subclasses are dataclasses whose fields are all ints; ``minimum`` is the
     smallest value each may take and ``module`` names them in errors.
     """
 
+    __slots__ = ()
     minimum: ClassVar[int] = 0
     module: ClassVar[str] = "module"
 
     def validate(self) -> list[str]:
         kind = "positive" if self.minimum > 0 else "non-negative"
-        return [f"params.{item.name} must be a {kind} integer" for item in fields(self)  # type: ignore[arg-type]
-                if type(getattr(self, item.name)) is not int
-                or getattr(self, item.name) < self.minimum]
-
-    def to_list(self) -> list[int]:
-        return [getattr(self, item.name) for item in fields(self)]  # type: ignore[arg-type]
-
-    def to_json(self) -> dict[str, int]:
-        return {item.name: getattr(self, item.name) for item in fields(self)}  # type: ignore[arg-type]
+        return [f"params.{name} must be a {kind} integer" for name, value in self.to_json().items()
+                if type(value) is not int or value < self.minimum]
 
     @classmethod
     def from_json(cls, data: Any) -> Self:
         if not isinstance(data, dict):
             raise ValueError("params must be an object")
-        unknown = sorted(set(data) - {item.name for item in fields(cls)})  # type: ignore[arg-type]
+        unknown = sorted(set(data) - {item.name for item in fields(cast(Any, cls))})
         if unknown:
             raise ValueError(f"unknown {cls.module} params: {', '.join(unknown)}")
         params = cls(**data)
@@ -97,3 +87,29 @@ class IntegerParams:
         if problems:
             raise ValueError("; ".join(problems))
         return params
+
+
+class StoredParams(Protocol):
+    """A dataclass of integer params, stored as its ``to_list``."""
+
+    def to_list(self) -> list[int]: ...
+
+
+ParamsT = TypeVar("ParamsT", bound=StoredParams)
+
+
+class ParamsKeeper(Generic[ParamsT]):
+    """Base of the keeper of a module with params: ``params(state)`` reads them
+    (the defaults until genesis writes them), ``set_params`` writes them, under
+    ``params_key`` as the canonical encoding of their ``to_list``."""
+
+    def __init__(self, params_key: bytes, params_type: Callable[..., ParamsT]) -> None:
+        self.params_key = params_key
+        self.params_type = params_type
+
+    def params(self, state: StateReader) -> ParamsT:
+        raw = state.get(self.params_key)
+        return self.params_type() if raw is None else self.params_type(*codec.decode(raw))
+
+    def set_params(self, state: Overlay, params: ParamsT) -> None:
+        state.set(self.params_key, codec.encode(params.to_list()))

@@ -12,7 +12,8 @@ from typing import Any
 from wattchain.modules.accounts.errors import LastAdmin, MissingRole, RoleUnchanged, UnknownRole
 from wattchain.modules.accounts.keeper import AccountsKeeper
 from wattchain.modules.accounts.types import ROLE_BITS
-from wattchain.vm.interface import Context, arg_address, arg_amount, arg_text, expect_args
+from wattchain.vm.fields import arg_address, arg_amount, arg_text, expect_args
+from wattchain.vm.interface import Context, require_role
 
 
 class AccountsHandlers:
@@ -20,8 +21,7 @@ class AccountsHandlers:
         self.keeper = keeper
 
     def require_role(self, ctx: Context, role: str) -> None:
-        if not self.keeper.get_account(ctx.state, ctx.sender).has_role(role):
-            raise MissingRole(f"this action needs the {role!r} role")
+        require_role(self.keeper, ctx, role, MissingRole)
 
     def transfer(self, ctx: Context, args: list[Any]) -> None:
         to_raw, amount_raw = expect_args(args, 2, "recipient address, amount")

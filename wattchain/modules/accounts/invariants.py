@@ -22,3 +22,7 @@ def check_balances_non_negative(keeper: AccountsKeeper, state: StateReader) -> l
         for address, account in keeper.iterate_accounts(state)
         if account.balance < 0 or account.nonce < 0
     ]
+
+
+def check_all(keeper: AccountsKeeper, state: StateReader) -> list[str]:
+    return check_supply(keeper, state) + check_balances_non_negative(keeper, state)

@@ -5,22 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wattchain.crypto import format_address, parse_address
+from wattchain.crypto import format_address
 from wattchain.modules.accounts.actions import describe_action
 from wattchain.modules.accounts.keeper import AccountsKeeper
 from wattchain.modules.accounts.types import ROLE_BITS, role_names
-from wattchain.vm.errors import InvalidQuery
+from wattchain.vm.fields import query_address, query_choice
 from wattchain.vm.state import StateReader
-
-
-def query_address(data: Mapping[str, Any]) -> bytes:
-    value = data.get("address")
-    if not isinstance(value, str):
-        raise InvalidQuery("this query needs data {\"address\": \"0x...\"}")
-    try:
-        return parse_address(value)
-    except ValueError as exc:
-        raise InvalidQuery(str(exc)) from None
 
 
 class AccountsQueries:
@@ -28,7 +18,7 @@ class AccountsQueries:
         self.keeper = keeper
 
     def account(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        address = query_address(data)
+        address = query_address(data, "address")
         account = self.keeper.get_account(state, address)
         return {
             "address": format_address(address),
@@ -38,7 +28,7 @@ class AccountsQueries:
         }
 
     def balance(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        address = query_address(data)
+        address = query_address(data, "address")
         return {"address": format_address(address),
                 "balance": self.keeper.get_account(state, address).balance}
 
@@ -46,11 +36,9 @@ class AccountsQueries:
         return {"supply": self.keeper.supply(state), "fee_pool": self.keeper.fee_pool(state)}
 
     def role(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        role = data.get("role")
-        if not isinstance(role, str) or role not in ROLE_BITS:
-            raise InvalidQuery(f"data.role must be one of {', '.join(ROLE_BITS)}")
+        role = query_choice(data, "role", ROLE_BITS)
         holders = [format_address(address) for address, account
-                   in self.keeper.iterate_accounts(state) if account.has_role(str(role))]
+                   in self.keeper.iterate_accounts(state) if account.has_role(role)]
         return {"role": role, "accounts": holders}
 
     def proposals(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:

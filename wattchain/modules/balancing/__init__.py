@@ -20,68 +20,45 @@ emergencies, the zone's imbalance price and resilience figures.
   the zone's market, release reserves, share with neighbours and shed or
   curtail by a published priority (``emergency``).
 * Resilience figures per zone (``resilience``).
+
+What balancing needs from other modules is in ``expected``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from wattchain.modules.balancing import genesis, invariants
-from wattchain.modules.balancing.handlers import BalancingHandlers
-from wattchain.modules.balancing.keeper import BalancingKeeper
-from wattchain.modules.balancing.process import Balancer
-from wattchain.modules.balancing.queries import BalancingQueries
-from wattchain.modules.balancing.types import (
+from wattchain.modules.balancing.expected import (
     Bank,
     GridRegistry,
     MarketSchedule,
     MeteredEnergy,
     OracleFeeds,
 )
-from wattchain.vm.interface import Context, Handler, Query
-from wattchain.vm.state import Overlay, StateReader
+from wattchain.modules.balancing.handlers import BalancingHandlers
+from wattchain.modules.balancing.keeper import BalancingKeeper
+from wattchain.modules.balancing.process import Balancer
+from wattchain.modules.balancing.queries import BalancingQueries
+from wattchain.vm.interface import Context
+from wattchain.vm.module import BaseModule, methods_of
 
-__all__ = ["BalancingModule", "GridRegistry", "MarketSchedule", "MeteredEnergy"]
+__all__ = ["BalancingModule"]
 
 
-class BalancingModule:
+class BalancingModule(BaseModule[BalancingKeeper]):
     name = "balancing"
 
     def __init__(self, energy: MeteredEnergy, registry: GridRegistry, feeds: OracleFeeds,
                  market: MarketSchedule, bank: Bank) -> None:
-        self.keeper = BalancingKeeper()
-        self.balancer = Balancer(self.keeper, energy, registry, feeds, market, bank)
-        handlers = BalancingHandlers(self.keeper, registry, self.balancer)
-        queries = BalancingQueries(self.keeper)
-        self.handlers: Mapping[str, Handler] = {
-            "set_imbalance_bounds": handlers.set_imbalance_bounds,
-            "offer_flex": handlers.offer_flex,
-            "withdraw_flex": handlers.withdraw_flex,
-            "declare_emergency": handlers.declare_emergency,
-            "clear_emergency": handlers.clear_emergency,
-        }
-        self.queries: Mapping[str, Query] = {
-            "params": queries.params,
-            "zone_status": queries.zone_status,
-            "forecast": queries.forecast,
-            "totals": queries.totals,
-            "accuracy": queries.accuracy,
-            "flex": queries.flex,
-            "dispatch": queries.dispatch,
-            "emergency": queries.emergency,
-            "emergencies": queries.emergencies,
-            "resilience": queries.resilience,
-        }
-
-    def init_genesis(self, state: Overlay, section: Mapping[str, Any]) -> None:
-        genesis.init_genesis(self.keeper, state, section)
-
-    def export_genesis(self, state: StateReader) -> dict[str, Any]:
-        return genesis.export_genesis(self.keeper, state)
+        keeper = BalancingKeeper()
+        self.balancer = Balancer(keeper, energy, registry, feeds, market, bank)
+        super().__init__(
+            keeper, genesis, invariants,
+            handlers=methods_of(BalancingHandlers(keeper, registry, self.balancer),
+                                "set_imbalance_bounds", "offer_flex", "withdraw_flex",
+                                "declare_emergency", "clear_emergency"),
+            queries=methods_of(BalancingQueries(keeper), "params", "zone_status", "forecast",
+                               "totals", "accuracy", "flex", "dispatch", "emergency",
+                               "emergencies", "resilience"))
 
     def end_block(self, ctx: Context) -> None:
         self.balancer.process_due(ctx)
-
-    def check_invariants(self, state: StateReader) -> list[str]:
-        return invariants.check_all(self.keeper, state)

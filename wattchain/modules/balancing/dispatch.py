@@ -33,6 +33,7 @@ Then every storage asset of the zone follows its meter (``flex.follow_meter``).
 from __future__ import annotations
 
 from wattchain.modules.balancing import emergency as rules
+from wattchain.modules.balancing.expected import Bank, GridRegistry, MarketSchedule, MeteredEnergy
 from wattchain.modules.balancing.flex import (
     Offer,
     down_capacity,
@@ -58,14 +59,10 @@ from wattchain.modules.balancing.types import (
     SHED,
     STORAGE,
     BalancingParams,
-    Bank,
     DispatchItem,
     DispatchRecord,
     Emergency,
     FlexAsset,
-    GridRegistry,
-    MarketSchedule,
-    MeteredEnergy,
 )
 from wattchain.vm.interface import Context
 

@@ -5,60 +5,48 @@ Codes are public and never change meaning; append new ones.
 
 from __future__ import annotations
 
-from wattchain.vm.errors import QueryError, TxError
+from wattchain.vm import errors
 
 
-class BalancingError(TxError):
-    codespace = "balancing"
-    code = 100
+class BalancingError(errors.TxError, codespace="balancing", code=100):
+    """Base of the balancing module's errors."""
 
 
-class UnknownZone(BalancingError):
-    code = 101
+class UnknownZone(BalancingError, code=101):
+    """No zone with that id is registered."""
 
 
-class NotZoneOperator(BalancingError):
+class NotZoneOperator(BalancingError, code=102):
     """Only the DSO operating a zone sets its imbalance price bounds."""
 
-    code = 102
 
-
-class BadBounds(BalancingError):
+class BadBounds(BalancingError, code=103):
     """Bounds must satisfy floor <= ceiling."""
 
-    code = 103
 
-
-class RecordNotFound(QueryError):
-    codespace = "balancing"
-    code = 120
-
-
-class NotAssetOwner(BalancingError):
+class NotAssetOwner(BalancingError, code=104):
     """Only an asset's owner offers or withdraws its flexibility."""
 
-    code = 104
 
-
-class NotFlexible(BalancingError):
+class NotFlexible(BalancingError, code=105):
     """The asset is not an active storage or flexible load with a bound meter."""
 
-    code = 105
 
-
-class BadFlexArgs(BalancingError):
+class BadFlexArgs(BalancingError, code=106):
     """A flexibility offer outside the asset's limits."""
 
-    code = 106
 
-
-class BadEmergency(BalancingError):
+class BadEmergency(BalancingError, code=107):
     """An unknown emergency kind, a severity outside 1..3 or a bad duration."""
 
-    code = 107
 
-
-class NoEmergency(BalancingError):
+class NoEmergency(BalancingError, code=108):
     """An all-clear for a zone that is not in an emergency."""
 
-    code = 108
+
+class RecordNotFound(errors.RecordNotFound, codespace="balancing", code=120):
+    """A query for a record balancing has not made (yet)."""
+
+
+class BalancingGenesisError(errors.CodedError):
+    """A genesis section the balancing module cannot import."""

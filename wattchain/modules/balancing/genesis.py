@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wattchain.errors import WattchainError
+from wattchain.modules.balancing import views
+from wattchain.modules.balancing.errors import BalancingGenesisError
 from wattchain.modules.balancing.invariants import check_all
 from wattchain.modules.balancing.keeper import BalancingKeeper
 from wattchain.modules.balancing.types import (
@@ -44,60 +45,19 @@ from wattchain.modules.balancing.types import (
     LogEntry,
     ZoneModel,
 )
-from wattchain.modules.balancing.views import (
-    dispatch_json,
-    emergency_json,
-    flex_json,
-    forecast_json,
-    log_json,
-    model_json,
-    record_json,
-)
+from wattchain.vm.fields import MAX_INT, GenesisFields
 from wattchain.vm.state import Overlay, StateReader
 
-MAX_INT = (1 << 63) - 1
-
-
-class BalancingGenesisError(WattchainError):
-    pass
-
-
-def integer(item: Mapping[str, Any], name: str, low: int = 0, high: int = MAX_INT) -> int:
-    value = item.get(name)
-    if type(value) is not int or not low <= value <= high:
-        raise BalancingGenesisError(f"balancing: {name} must be an integer in {low}..{high}")
-    return value
-
-
-def zone_of(item: Mapping[str, Any]) -> str:
-    zone = item.get("zone")
-    if type(zone) is not str or not zone or "\0" in zone:
-        raise BalancingGenesisError(f"balancing: bad zone id {zone!r}")
-    return zone
+FIELDS = GenesisFields(BalancingGenesisError, "balancing: ")
+integer, text, zone_of = FIELDS.integer, FIELDS.text, FIELDS.zone
+PARAM_RANGES = {"horizon": (1, 96), "alpha_per_mille": (0, 1_000), "season_ms": (1, MAX_INT),
+                "retain_ms": (1, MAX_INT), "price_factor_per_mille": (0, 1_000_000),
+                "max_catch_up": (1, 1_000), "firm_per_mille": (0, 1_000),
+                "auto_emergency_ms": (1, MAX_INT)}
 
 
 def params_from_json(data: Mapping[str, Any]) -> BalancingParams:
-    defaults = BalancingParams().to_json()
-    unknown = sorted(set(data) - set(defaults))
-    if unknown:
-        raise BalancingGenesisError(f"balancing: unknown params: {', '.join(unknown)}")
-    merged = {**defaults, **data}
-    params = BalancingParams(
-        horizon=integer(merged, "horizon", 1, 96),
-        alpha_per_mille=integer(merged, "alpha_per_mille", 0, 1_000),
-        season_ms=integer(merged, "season_ms", 1),
-        retain_ms=integer(merged, "retain_ms", 1),
-        oracle_max_age_ms=integer(merged, "oracle_max_age_ms"),
-        price_factor_per_mille=integer(merged, "price_factor_per_mille", 0, 1_000_000),
-        max_catch_up=integer(merged, "max_catch_up", 1, 1_000),
-        record_delay_ms=integer(merged, "record_delay_ms"),
-        firm_per_mille=integer(merged, "firm_per_mille", 0, 1_000),
-        deadband_wh=integer(merged, "deadband_wh"),
-        frequency_low_mhz=integer(merged, "frequency_low_mhz"),
-        frequency_high_mhz=integer(merged, "frequency_high_mhz"),
-        frequency_max_age_ms=integer(merged, "frequency_max_age_ms"),
-        auto_emergency_ms=integer(merged, "auto_emergency_ms", 1),
-        emergency_cap=integer(merged, "emergency_cap"))
+    params = FIELDS.params(data, BalancingParams, BalancingParams().to_json(), PARAM_RANGES)
     if params.frequency_low_mhz > params.frequency_high_mhz:
         raise BalancingGenesisError("balancing: frequency_low_mhz is above frequency_high_mhz")
     if params.retain_ms < params.season_ms:
@@ -115,7 +75,7 @@ def record_from_json(item: Mapping[str, Any]) -> tuple[str, int, IntervalRecord]
         integer(item, "ape_per_mille", -1), integer(item, "price", -MAX_INT), str(rule),
         integer(item, "forecast_wind_wh", -1))
     zone, start = zone_of(item), integer(item, "interval_start")
-    if record_json(zone, start, record) != dict(item):
+    if views.record_json(zone, start, record) != dict(item):
         raise BalancingGenesisError(f"balancing: record {zone}@{start} does not match its "
                                     "derived fields")
     return zone, start, record
@@ -126,50 +86,28 @@ def model_from_json(item: Mapping[str, Any]) -> tuple[str, ZoneModel]:
         forecasts = [Forecast(integer(f, "interval_start"), integer(f, "demand_wh"),
                               integer(f, "solar_wh"), integer(f, "wind_wh"),
                               integer(f, "firm_wh")) for f in item.get("forecasts", [])]
-        views = [dict(f) for f in item.get("forecasts", [])]
+        given = [dict(f) for f in item.get("forecasts", [])]
     except (AttributeError, TypeError, ValueError) as exc:
         raise BalancingGenesisError(f"balancing: bad forecasts: {exc}") from None
-    if [forecast_json(f) for f in forecasts] != views:
+    if [views.forecast_json(f) for f in forecasts] != given:
         raise BalancingGenesisError("balancing: forecasts do not match their derived fields")
-    has_offset = item.get("has_offset")
-    if type(has_offset) is not bool:
-        raise BalancingGenesisError("balancing: has_offset must be a boolean")
+    has_offset = FIELDS.boolean(item, "has_offset")
     return zone_of(item), ZoneModel(
         integer(item, "level", -MAX_INT), integer(item, "offset", -MAX_INT),
         integer(item, "observed"), has_offset, integer(item, "ape_sum"),
         integer(item, "scored"), forecasts)
 
 
-def address(item: Mapping[str, Any], name: str, allow_empty: bool = False) -> bytes:
-    value = item.get(name)
-    if allow_empty and value == "automatic":
-        return b""
-    try:
-        raw = bytes.fromhex(value[2:]) if isinstance(value, str) and value[:2] == "0x" else None
-    except ValueError:
-        raw = None
-    if raw is None or len(raw) != 20:
-        raise BalancingGenesisError(f"balancing: {name} must be a 0x address")
-    return raw
-
-
-def text(item: Mapping[str, Any], name: str, choices: tuple[str, ...] | None = None) -> str:
-    value = item.get(name)
-    if type(value) is not str or (choices is not None and value not in choices):
-        raise BalancingGenesisError(f"balancing: bad {name} {value!r}")
-    return value
-
-
 def flex_from_json(item: Mapping[str, Any]) -> tuple[int, FlexAsset]:
     asset_id = integer(item, "asset_id", 1)
-    flex = FlexAsset(address(item, "owner"), text(item, "type", FLEX_TYPES), zone_of(item),
+    flex = FlexAsset(FIELDS.address(item, "owner"), text(item, "type", FLEX_TYPES), zone_of(item),
                      text(item, "meter_id"), integer(item, "energy_wh"),
                      integer(item, "max_charge_w"), integer(item, "max_discharge_w"),
                      integer(item, "efficiency_per_mille", 1, 1_000),
                      integer(item, "reserve_wh"), integer(item, "soc_wh"),
                      integer(item, "price_up"), integer(item, "price_down"),
                      integer(item, "priority", 0, 9))
-    if flex_json(asset_id, flex) != dict(item):
+    if views.flex_json(asset_id, flex) != dict(item):
         raise BalancingGenesisError(f"balancing: flex offer {asset_id} has unknown fields")
     return asset_id, flex
 
@@ -184,12 +122,10 @@ def dispatch_from_json(item: Mapping[str, Any]) -> tuple[str, int, DispatchRecor
                  for i in item.get("items", [])]
     except (AttributeError, TypeError) as exc:
         raise BalancingGenesisError(f"balancing: bad dispatch items: {exc}") from None
-    settled = item.get("settled")
-    if type(settled) is not bool:
-        raise BalancingGenesisError("balancing: settled must be a boolean")
+    settled = FIELDS.boolean(item, "settled")
     record = DispatchRecord(integer(item, "forecast_imbalance_wh", -MAX_INT), emergency, items,
                             integer(item, "marginal_price", -1), settled)
-    if dispatch_json(zone, start, record) != dict(item):
+    if views.dispatch_json(zone, start, record) != dict(item):
         raise BalancingGenesisError(f"balancing: dispatch {zone}@{start} does not match its "
                                     "derived fields")
     return zone, start, record
@@ -198,9 +134,9 @@ def dispatch_from_json(item: Mapping[str, Any]) -> tuple[str, int, DispatchRecor
 def emergency_from_json(item: Mapping[str, Any]) -> tuple[str, Emergency]:
     emergency = Emergency(text(item, "kind", EMERGENCY_KINDS), integer(item, "severity", 1, 3),
                           integer(item, "declared_ms"), integer(item, "expiry_ms"),
-                          address(item, "declared_by", allow_empty=True))
+                          FIELDS.address(item, "declared_by", allow_automatic=True))
     zone = zone_of(item)
-    if {"zone": zone, **(emergency_json(emergency) or {})} != dict(item):
+    if {"zone": zone, **(views.emergency_json(emergency) or {})} != dict(item):
         raise BalancingGenesisError(f"balancing: emergency of {zone} has unknown fields")
     return zone, emergency
 
@@ -209,10 +145,10 @@ def log_from_json(keeper: BalancingKeeper, state: Overlay, item: Mapping[str, An
     zone = zone_of(item)
     entry = LogEntry(text(item, "action"), text(item, "kind"), integer(item, "severity", 0, 3),
                      integer(item, "height"), integer(item, "time_ms"),
-                     address(item, "by", allow_empty=True), integer(item, "expiry_ms"),
+                     FIELDS.address(item, "by", allow_automatic=True), integer(item, "expiry_ms"),
                      text(item, "reason"))
     seq = keeper.append_log(state, zone, entry)
-    if {"zone": zone, **log_json(seq, entry)} != dict(item):
+    if {"zone": zone, **views.log_json(seq, entry)} != dict(item):
         raise BalancingGenesisError(f"balancing: log entry {zone}#{seq} is out of order or "
                                     "has unknown fields")
 
@@ -251,20 +187,20 @@ def init_genesis(keeper: BalancingKeeper, state: Overlay, section: Mapping[str, 
 
 def export_genesis(keeper: BalancingKeeper, state: StateReader) -> dict[str, Any]:
     return {
-        "params": keeper.get_params(state).to_json(),
+        "params": keeper.params(state).to_json(),
         "next_interval": keeper.get_next(state),
         "bounds": [{"zone": zone, "floor": floor, "ceiling": ceiling}
                    for zone, floor, ceiling in keeper.iterate_bounds(state)],
-        "records": [record_json(zone, start, record)
+        "records": [views.record_json(zone, start, record)
                     for zone, start, record in keeper.iterate_records(state)],
-        "models": [model_json(zone, model) for zone, model in keeper.iterate_models(state)],
+        "models": [views.model_json(zone, model) for zone, model in keeper.iterate_models(state)],
         "next_dispatch": keeper.get_next_dispatch(state),
-        "flex": [flex_json(asset_id, flex) for asset_id, flex in keeper.iterate_flex(state)],
-        "dispatches": [dispatch_json(zone, start, record)
+        "flex": [views.flex_json(asset_id, flex) for asset_id, flex in keeper.iterate_flex(state)],
+        "dispatches": [views.dispatch_json(zone, start, record)
                        for zone, start, record in keeper.iterate_dispatches(state)],
-        "emergencies": [{"zone": zone, **(emergency_json(item) or {})}
+        "emergencies": [{"zone": zone, **(views.emergency_json(item) or {})}
                         for zone, item in keeper.iterate_emergencies(state)],
-        "log": [{"zone": zone, **log_json(seq, entry)}
+        "log": [{"zone": zone, **views.log_json(seq, entry)}
                 for zone, seq, entry in keeper.log(state)],
         "resilience": [{"zone": zone, **figures}
                        for zone, figures in keeper.iterate_resilience(state)],

@@ -37,6 +37,7 @@ from wattchain.modules.balancing.errors import (
     NotZoneOperator,
     UnknownZone,
 )
+from wattchain.modules.balancing.expected import GridRegistry
 from wattchain.modules.balancing.keeper import BalancingKeeper
 from wattchain.modules.balancing.process import Balancer
 from wattchain.modules.balancing.types import (
@@ -46,10 +47,10 @@ from wattchain.modules.balancing.types import (
     PER_MILLE,
     STORAGE,
     FlexAsset,
-    GridRegistry,
 )
 from wattchain.vm.errors import InvalidArgs
-from wattchain.vm.interface import Context, expect_args
+from wattchain.vm.fields import arg_int, expect_args
+from wattchain.vm.interface import Context
 
 MAX_PRICE = 10**12
 MAX_PRIORITY = 9
@@ -66,9 +67,7 @@ def check_price(value: Any, name: str) -> int:
 
 
 def check_int(value: Any, name: str, low: int, high: int) -> int:
-    if type(value) is not int or not low <= value <= high:
-        raise BadFlexArgs(f"{name} must be an integer in {low}..{high}")
-    return value
+    return arg_int(value, name, low, high, BadFlexArgs)
 
 
 def check_zone(value: Any) -> str:
@@ -173,7 +172,7 @@ class BalancingHandlers:
         current = self.keeper.get_emergency(ctx.state, zone)
         step = rules.declare(current, kind, severity, ctx.time_ms, ctx.time_ms + duration,
                              ctx.sender)
-        params = self.keeper.get_params(ctx.state)
+        params = self.keeper.params(ctx.state)
         self.balancer.apply_emergency(ctx, params, zone, step, ctx.sender)
 
     def clear_emergency(self, ctx: Context, args: list[Any]) -> None:
@@ -181,7 +180,7 @@ class BalancingHandlers:
         zone = self.operated_zone(ctx, zone_raw, "clears its emergencies")
         if self.keeper.get_emergency(ctx.state, zone) is None:
             raise NoEmergency(f"zone {zone!r} is not in an emergency")
-        params = self.keeper.get_params(ctx.state)
+        params = self.keeper.params(ctx.state)
         self.balancer.apply_emergency(ctx, params, zone,
                                       rules.Transition(None, rules.CLEARED, "all-clear by the DSO"),
                                       ctx.sender)

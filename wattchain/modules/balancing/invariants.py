@@ -85,7 +85,7 @@ def flex_problems(keeper: BalancingKeeper, state: StateReader) -> list[str]:
 
 
 def check_all(keeper: BalancingKeeper, state: StateReader) -> list[str]:
-    horizon = keeper.get_params(state).horizon
+    horizon = keeper.params(state).horizon
     problems = [f"balancing: bounds of {zone} have floor {floor} above ceiling {ceiling}"
                 for zone, floor, ceiling in keeper.iterate_bounds(state) if floor > ceiling]
     for zone, start, record in keeper.iterate_records(state):

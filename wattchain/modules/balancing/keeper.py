@@ -15,16 +15,13 @@ from wattchain.modules.balancing.types import (
     LogEntry,
     ZoneModel,
 )
+from wattchain.vm.params import ParamsKeeper
 from wattchain.vm.state import Overlay, StateReader
 
 
-class BalancingKeeper:
-    def get_params(self, state: StateReader) -> BalancingParams:
-        raw = state.get(keys.PARAMS_KEY)
-        return BalancingParams() if raw is None else BalancingParams(*codec.decode(raw))
-
-    def set_params(self, state: Overlay, params: BalancingParams) -> None:
-        state.set(keys.PARAMS_KEY, codec.encode(params.to_list()))
+class BalancingKeeper(ParamsKeeper[BalancingParams]):
+    def __init__(self) -> None:
+        super().__init__(keys.PARAMS_KEY, BalancingParams)
 
     def get_next(self, state: StateReader) -> int | None:
         """Start of the next interval to process; None before the first end_block."""

@@ -38,20 +38,22 @@ from __future__ import annotations
 from wattchain.modules.balancing import emergency as rules
 from wattchain.modules.balancing import forecast, pricing, resilience
 from wattchain.modules.balancing.dispatch import Dispatcher
+from wattchain.modules.balancing.expected import (
+    Bank,
+    GridRegistry,
+    MarketSchedule,
+    MeteredEnergy,
+    OracleFeeds,
+)
 from wattchain.modules.balancing.keeper import BalancingKeeper
 from wattchain.modules.balancing.types import (
     FIRM_TYPES,
     RULE_FLEX,
     RULE_NONE,
     BalancingParams,
-    Bank,
     Forecast,
-    GridRegistry,
     IntervalRecord,
     LogEntry,
-    MarketSchedule,
-    MeteredEnergy,
-    OracleFeeds,
     ZoneModel,
 )
 from wattchain.vm.interface import Context
@@ -71,7 +73,7 @@ class Balancer:
         zones = sorted(self.registry.zone_ids(ctx.state))
         if not zones:
             return  # nothing to balance: a chain without zones writes nothing here
-        params = self.keeper.get_params(ctx.state)
+        params = self.keeper.params(ctx.state)
         for zone in zones:
             self.step_emergency(ctx, params, zone)
         interval_ms = ctx.params.interval_ms

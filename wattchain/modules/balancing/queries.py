@@ -30,22 +30,12 @@ from wattchain.modules.balancing.views import (
     log_json,
     record_json,
 )
-from wattchain.vm.errors import InvalidQuery
+from wattchain.vm.fields import query_optional_int, query_text
 from wattchain.vm.state import StateReader
 
 
 def data_zone(data: Mapping[str, Any]) -> str:
-    zone = data.get("zone")
-    if type(zone) is not str or not zone:
-        raise InvalidQuery("data.zone must be a zone id")
-    return zone
-
-
-def data_interval(data: Mapping[str, Any]) -> int | None:
-    start = data.get("interval_start")
-    if start is not None and (type(start) is not int or start < 0):
-        raise InvalidQuery("data.interval_start must be a non-negative integer")
-    return start
+    return query_text(data, "zone", message="data.zone must be a zone id")
 
 
 def newest_start(entries: Iterable[tuple[str, int, Any]]) -> int | None:
@@ -61,12 +51,12 @@ class BalancingQueries:
         self.keeper = keeper
 
     def params(self, state: StateReader, data: Mapping[str, Any]) -> Any:
-        return {**self.keeper.get_params(state).to_json(),
+        return {**self.keeper.params(state).to_json(),
                 "next_interval": self.keeper.get_next(state)}
 
     def zone_status(self, state: StateReader, data: Mapping[str, Any]) -> Any:
         zone = data_zone(data)
-        start = data_interval(data)
+        start = query_optional_int(data, "interval_start")
         if start is None:
             start = newest_start(self.keeper.iterate_records(state, zone))
         record = None if start is None else self.keeper.get_record(state, zone, start)
@@ -115,10 +105,8 @@ class BalancingQueries:
                 "emergencies": sum(1 for _ in self.keeper.iterate_emergencies(state))}
 
     def flex(self, state: StateReader, data: Mapping[str, Any]) -> Any:
-        asset_id = data.get("asset_id")
+        asset_id = query_optional_int(data, "asset_id", low=1)
         if asset_id is not None:
-            if type(asset_id) is not int or asset_id <= 0:
-                raise InvalidQuery("data.asset_id must be a positive integer")
             flex = self.keeper.get_flex(state, asset_id)
             if flex is None:
                 raise RecordNotFound(f"asset {asset_id} offers no flexibility")
@@ -131,7 +119,7 @@ class BalancingQueries:
 
     def dispatch(self, state: StateReader, data: Mapping[str, Any]) -> Any:
         zone = data_zone(data)
-        start = data_interval(data)
+        start = query_optional_int(data, "interval_start")
         if start is None:
             start = newest_start(self.keeper.iterate_dispatches(state, zone))
             if start is None:
@@ -145,7 +133,7 @@ class BalancingQueries:
         zone = data_zone(data)
         current = self.keeper.get_emergency(state, zone)
         mode, cap = rules.market_effect(current, self.keeper.get_bounds(state, zone),
-                                        self.keeper.get_params(state))
+                                        self.keeper.params(state))
         return {"zone": zone, "emergency": emergency_json(current),
                 "market": ("open", "capped", "suspended")[mode], "price_cap": cap,
                 "log": [log_json(seq, entry) for _, seq, entry in self.keeper.log(state, zone)]}

@@ -19,6 +19,7 @@ recorded (integers; power in W, energy in Wh, ratios in per-mille).
 
 from __future__ import annotations
 
+from wattchain.modules.balancing.expected import GridRegistry
 from wattchain.modules.balancing.flex import energy_of
 from wattchain.modules.balancing.keeper import BalancingKeeper
 from wattchain.modules.balancing.types import (
@@ -26,7 +27,6 @@ from wattchain.modules.balancing.types import (
     PER_MILLE,
     STORAGE,
     Forecast,
-    GridRegistry,
 )
 from wattchain.vm.interface import Context
 

@@ -1,4 +1,4 @@
-"""Records, parameters and Protocols of the balancing module.
+"""Records and parameters of the balancing module.
 
 Energy in Wh, prices in micro-units per kWh, time in ms of block time,
 ratios in per-mille. Floats never enter state.
@@ -6,10 +6,10 @@ ratios in per-mille. Floats never enter state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
-from wattchain.vm.state import Overlay, StateReader
+from wattchain.vm.records import Record
 
 DAY_MS = 86_400_000
 MS_PER_HOUR = 3_600_000
@@ -54,7 +54,7 @@ CRITICAL = 0  # the priority class of critical loads: shed last, and only at sev
 
 
 @dataclass
-class BalancingParams:
+class BalancingParams(Record):
     """Genesis parameters.
 
     * ``horizon``: intervals forecast ahead (K).
@@ -93,15 +93,9 @@ class BalancingParams:
     auto_emergency_ms: int = 3_600_000
     emergency_cap: int = 500_000
 
-    def to_list(self) -> list[int]:
-        return [getattr(self, item.name) for item in fields(self)]
-
-    def to_json(self) -> dict[str, int]:
-        return {item.name: getattr(self, item.name) for item in fields(self)}
-
 
 @dataclass
-class IntervalRecord:
+class IntervalRecord(Record):
     """Supply and demand of one (zone, interval), written once the interval ended.
 
     * ``import_wh``: metered demand, energy the zone's meters drew from the grid.
@@ -135,14 +129,9 @@ class IntervalRecord:
     def schedule_deviation_wh(self) -> int:
         return self.export_wh - self.scheduled_wh
 
-    def to_list(self) -> list[Any]:
-        return [self.import_wh, self.export_wh, self.scheduled_wh, self.forecast_demand_wh,
-                self.forecast_solar_wh, self.ape_per_mille, self.price, self.price_rule,
-                self.forecast_wind_wh]
-
 
 @dataclass
-class Forecast:
+class Forecast(Record):
     """Expected demand and supply of one future interval: solar, wind and the
     firm share of hydro, biomass and geothermal (``forecast``)."""
 
@@ -161,12 +150,9 @@ class Forecast:
         """Positive: the zone is expected short (demand above local supply)."""
         return self.demand_wh - self.supply_wh
 
-    def to_list(self) -> list[int]:
-        return [self.interval_start, self.demand_wh, self.solar_wh, self.wind_wh, self.firm_wh]
-
 
 @dataclass
-class FlexAsset:
+class FlexAsset(Record):
     """A storage or flexible-load asset its owner offers for balancing.
 
     Storage: ``energy_wh`` capacity, state of charge ``soc_wh`` (kept within
@@ -193,16 +179,13 @@ class FlexAsset:
     price_down: int
     priority: int
 
-    def to_list(self) -> list[Any]:
-        return [getattr(self, item.name) for item in fields(self)]
-
     @classmethod
     def from_list(cls, raw: list[Any]) -> FlexAsset:
         return cls(*raw)
 
 
 @dataclass
-class DispatchItem:
+class DispatchItem(Record):
     """One instruction of an interval's dispatch, and (once metered) its outcome.
 
     ``target`` is an asset id, or 0 for a share with the neighbouring zone
@@ -216,10 +199,6 @@ class DispatchItem:
     peer: str = ""
     delivered_wh: int = -1
     paid: int = 0
-
-    def to_list(self) -> list[Any]:
-        return [self.action, self.target, self.energy_wh, self.price, self.peer,
-                self.delivered_wh, self.paid]
 
 
 @dataclass
@@ -253,7 +232,7 @@ class DispatchRecord:
 
 
 @dataclass
-class Emergency:
+class Emergency(Record):
     """A zone's emergency in force. ``declared_by`` is the DSO, or empty bytes
     for one declared automatically from the grid frequency feed."""
 
@@ -267,12 +246,9 @@ class Emergency:
     def automatic(self) -> bool:
         return self.declared_by == b""
 
-    def to_list(self) -> list[Any]:
-        return [self.kind, self.severity, self.declared_ms, self.expiry_ms, self.declared_by]
-
 
 @dataclass
-class LogEntry:
+class LogEntry(Record):
     """One step of a zone's emergency record: declared, updated, cleared, expired."""
 
     action: str
@@ -283,9 +259,6 @@ class LogEntry:
     by: bytes
     expiry_ms: int
     reason: str
-
-    def to_list(self) -> list[Any]:
-        return [getattr(self, item.name) for item in fields(self)]
 
 
 @dataclass
@@ -318,98 +291,3 @@ class ZoneModel:
         level, offset, observed, has_offset, ape_sum, scored, forecasts = raw
         return cls(level, offset, observed, bool(has_offset), ape_sum, scored,
                    [Forecast(*item) for item in forecasts])
-
-
-# -- what balancing asks of other modules --------------------------------------------
-
-
-class ZoneEnergy(Protocol):
-    @property
-    def import_wh(self) -> int: ...
-
-    @property
-    def export_wh(self) -> int: ...
-
-
-class MeteredEnergy(Protocol):
-    """Metering's ``energy``."""
-
-    def zone_energy(self, state: StateReader, zone_id: str, start_ms: int) -> ZoneEnergy: ...
-
-    def meter_energy(self, state: StateReader, meter_id: str, start_ms: int) -> ZoneEnergy: ...
-
-
-class GridAsset(Protocol):
-    """What balancing reads of a registered asset."""
-
-    @property
-    def owner(self) -> bytes: ...
-
-    @property
-    def asset_type(self) -> str: ...
-
-    @property
-    def capacity_w(self) -> int: ...
-
-    @property
-    def energy_wh(self) -> int: ...
-
-    @property
-    def zone_id(self) -> str: ...
-
-    @property
-    def meter_id(self) -> str: ...
-
-
-class GridRegistry(Protocol):
-    """Registration's keeper: zones, their operators, assets and connected capacity."""
-
-    def zone_ids(self, state: StateReader) -> list[str]: ...
-
-    def zone_operator(self, state: StateReader, zone_id: str) -> bytes | None: ...
-
-    def zone_capacity(self, state: StateReader, zone_id: str, asset_type: str,
-                      at_ms: int) -> int: ...
-
-    def zone_hosting(self, state: StateReader, zone_id: str) -> tuple[int, int] | None:
-        """(hosting capacity W, connected W) of a zone; None when unknown."""
-        ...
-
-    def zone_asset_ids(self, state: StateReader, zone_id: str) -> list[int]: ...
-
-    def get_asset(self, state: StateReader, asset_id: int) -> GridAsset | None: ...
-
-    def active_capacity(self, state: StateReader, asset_id: int, at_ms: int) -> int: ...
-
-
-class OracleFeeds(Protocol):
-    def latest(self, state: StateReader, feed: str, zone: str, now_ms: int,
-               max_age_ms: int) -> int | None: ...
-
-
-class MarketSchedule(Protocol):
-    """Trading's keeper: the cleared schedule, the imbalance price settlement
-    uses, the market restriction of a zone in an emergency, and the links
-    between zones."""
-
-    def scheduled_wh(self, state: StateReader, zone: str, interval_start: int) -> int: ...
-
-    def set_imbalance_price(self, state: Overlay, zone: str, price: int) -> None: ...
-
-    def set_interval_imbalance_price(self, state: Overlay, zone: str, interval_start: int,
-                                     price: int) -> None: ...
-
-    def delete_interval_imbalance_price(self, state: Overlay, zone: str,
-                                        interval_start: int) -> None: ...
-
-    def set_restriction(self, state: Overlay, zone: str, mode: int, cap: int) -> None: ...
-
-    def links(self, state: StateReader) -> list[tuple[tuple[str, str], tuple[int, int]]]: ...
-
-
-class Bank(Protocol):
-    """The accounts module's bank: dispatched flexibility is paid with it."""
-
-    def transfer(self, state: Overlay, sender: bytes, recipient: bytes, amount: int) -> None: ...
-
-    def get_balance(self, state: StateReader, address: bytes) -> int: ...

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from wattchain.modules.balancing.types import (
-    DispatchItem,
-    DispatchRecord,
-    Emergency,
-    FlexAsset,
-    Forecast,
-    IntervalRecord,
-    LogEntry,
-    ZoneModel,
-)
+from wattchain.modules.balancing import types
 
 
-def record_json(zone: str, interval_start: int, record: IntervalRecord) -> dict[str, Any]:
+def record_json(zone: str, interval_start: int, record: types.IntervalRecord) -> dict[str, Any]:
     return {"zone": zone, "interval_start": interval_start, "import_wh": record.import_wh,
             "export_wh": record.export_wh, "scheduled_wh": record.scheduled_wh,
             "imbalance_wh": record.imbalance_wh,
@@ -28,20 +19,20 @@ def record_json(zone: str, interval_start: int, record: IntervalRecord) -> dict[
             "price_rule": record.price_rule}
 
 
-def forecast_json(item: Forecast) -> dict[str, int]:
+def forecast_json(item: types.Forecast) -> dict[str, int]:
     return {"interval_start": item.interval_start, "demand_wh": item.demand_wh,
             "solar_wh": item.solar_wh, "wind_wh": item.wind_wh, "firm_wh": item.firm_wh,
             "supply_wh": item.supply_wh, "imbalance_wh": item.imbalance_wh}
 
 
-def model_json(zone: str, model: ZoneModel) -> dict[str, Any]:
+def model_json(zone: str, model: types.ZoneModel) -> dict[str, Any]:
     return {"zone": zone, "level": model.level, "offset": model.offset,
             "observed": model.observed, "has_offset": model.has_offset,
             "ape_sum": model.ape_sum, "scored": model.scored,
             "forecasts": [forecast_json(item) for item in model.forecasts]}
 
 
-def flex_json(asset_id: int, flex: FlexAsset) -> dict[str, Any]:
+def flex_json(asset_id: int, flex: types.FlexAsset) -> dict[str, Any]:
     return {"asset_id": asset_id, "owner": "0x" + flex.owner.hex(), "type": flex.asset_type,
             "zone": flex.zone, "meter_id": flex.meter_id, "energy_wh": flex.energy_wh,
             "max_charge_w": flex.max_charge_w, "max_discharge_w": flex.max_discharge_w,
@@ -50,13 +41,13 @@ def flex_json(asset_id: int, flex: FlexAsset) -> dict[str, Any]:
             "priority": flex.priority}
 
 
-def item_json(item: DispatchItem) -> dict[str, Any]:
+def item_json(item: types.DispatchItem) -> dict[str, Any]:
     return {"action": item.action, "asset_id": item.target, "peer": item.peer,
             "energy_wh": item.energy_wh, "price": item.price,
             "delivered_wh": item.delivered_wh, "paid": item.paid}
 
 
-def dispatch_json(zone: str, interval_start: int, record: DispatchRecord) -> dict[str, Any]:
+def dispatch_json(zone: str, interval_start: int, record: types.DispatchRecord) -> dict[str, Any]:
     return {"zone": zone, "interval_start": interval_start,
             "forecast_imbalance_wh": record.forecast_imbalance_wh,
             "emergency": record.emergency, "up_wh": record.up_wh, "down_wh": record.down_wh,
@@ -64,7 +55,7 @@ def dispatch_json(zone: str, interval_start: int, record: DispatchRecord) -> dic
             "items": [item_json(item) for item in record.items]}
 
 
-def emergency_json(emergency: Emergency | None) -> dict[str, Any] | None:
+def emergency_json(emergency: types.Emergency | None) -> dict[str, Any] | None:
     if emergency is None:
         return None
     return {"kind": emergency.kind, "severity": emergency.severity,
@@ -73,7 +64,7 @@ def emergency_json(emergency: Emergency | None) -> dict[str, Any] | None:
             else "automatic"}
 
 
-def log_json(seq: int, entry: LogEntry) -> dict[str, Any]:
+def log_json(seq: int, entry: types.LogEntry) -> dict[str, Any]:
     return {"seq": seq, "action": entry.action, "kind": entry.kind,
             "severity": entry.severity, "height": entry.height, "time_ms": entry.time_ms,
             "by": "0x" + entry.by.hex() if entry.by else "automatic",

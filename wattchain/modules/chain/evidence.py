@@ -12,7 +12,7 @@ from wattchain.crypto import recover_signer
 from wattchain.errors import DecodeError, SignatureError
 from wattchain.hashing import sha256
 from wattchain.modules.chain.errors import InvalidEvidence
-from wattchain.modules.chain.keeper import Validator
+from wattchain.modules.chain.types import Validator
 from wattchain.types import Vote
 
 

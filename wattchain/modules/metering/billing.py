@@ -29,8 +29,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from wattchain.modules.metering.expected import SettledTrade
 from wattchain.modules.metering.tariffs import DAY_MS, Tariff, band_at, tariff_in_force
-from wattchain.modules.metering.types import BUYER, IntervalEnergy, SettledTrade
+from wattchain.modules.metering.types import BUYER, IntervalEnergy
 
 # A line: [kind, tariff effective-from, band name, quantity, unit price, amount]
 # kind: "import" (Wh), "export" (Wh, amount <= 0), "standing" (ms), and with trades

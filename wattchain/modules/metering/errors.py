@@ -7,81 +7,75 @@ one of ``REJECT_REASONS`` and the rest of its batch goes on.
 
 from __future__ import annotations
 
-from wattchain.vm.errors import QueryError, TxError
+from wattchain.vm import errors
 
 
-class MeteringError(TxError):
-    codespace = "metering"
-    code = 100
+class MeteringError(errors.TxError, codespace="metering", code=100):
+    """Base of the metering module's errors."""
 
 
-class MissingRole(MeteringError):
-    code = 101
+class MissingRole(errors.MissingRole, MeteringError):
+    """The sender lacks the role the method needs."""
 
 
-class UnknownMeterType(MeteringError):
-    code = 102
+class UnknownMeterType(MeteringError, code=102):
+    """The meter type is not one of ``types.METER_TYPES``."""
 
 
-class MeterExists(MeteringError):
-    code = 103
+class MeterExists(MeteringError, code=103):
+    """A meter with that id is already registered."""
 
 
-class UnknownMeter(MeteringError):
-    code = 104
+class UnknownMeter(MeteringError, code=104):
+    """No meter with that id."""
 
 
-class NotMeterOperator(MeteringError):
+class NotMeterOperator(MeteringError, code=105):
     """Only the operator that registered a meter (or an admin) manages it."""
 
-    code = 105
+
+class InvalidTransition(MeteringError, code=106):
+    """The meter's status does not allow this step."""
 
 
-class InvalidTransition(MeteringError):
-    code = 106
+class InvalidPublicKey(MeteringError, code=107):
+    """Not a 33-byte compressed secp256k1 public key."""
 
 
-class InvalidPublicKey(MeteringError):
-    code = 107
-
-
-class AssetMismatch(MeteringError):
+class AssetMismatch(MeteringError, code=108):
     """The asset is unknown, owned by another account, or in another zone."""
 
-    code = 108
+
+class KeyInUse(MeteringError, code=109):
+    """The key already signs for another meter."""
 
 
-class KeyInUse(MeteringError):
-    code = 109
+class BatchTooLarge(MeteringError, code=110):
+    """More readings in one batch than ``max_readings_per_tx``."""
 
 
-class BatchTooLarge(MeteringError):
-    code = 110
+class InvalidTariff(MeteringError, code=111):
+    """A tariff argument outside its shape or range (``tariffs``)."""
 
 
-class InvalidTariff(MeteringError):
-    code = 111
+class TariffNotInFuture(MeteringError, code=112):
+    """A tariff must take effect after the block's time."""
 
 
-class TariffNotInFuture(MeteringError):
-    code = 112
+class InvalidPeriod(MeteringError, code=113):
+    """A bill period that is not whole, ended intervals of at most 366 days."""
 
 
-class InvalidPeriod(MeteringError):
-    code = 113
+class NoTariff(MeteringError, code=114):
+    """The account has no grid meter, or its zone no tariff in force."""
 
 
-class NoTariff(MeteringError):
-    code = 114
+class BillExists(MeteringError, code=115):
+    """This period of the account is already billed."""
 
 
-class BillExists(MeteringError):
-    code = 115
-
-
-class RecordNotFound(QueryError):
-    codespace = "metering"
-    code = 150
+class RecordNotFound(errors.RecordNotFound, codespace="metering"):
+    """A query for a meter, tariff or bill that does not exist."""
 
 
 # Why a single reading of a batch was refused (event attribute ``reason``).

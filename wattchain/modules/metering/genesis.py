@@ -16,34 +16,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from wattchain import codec
-from wattchain.modules.metering import keys
+from wattchain.modules.metering import keys, views
 from wattchain.modules.metering.keeper import MeteringKeeper
 from wattchain.modules.metering.types import METER_STATUSES, METER_TYPES, MeteringParams
-from wattchain.modules.metering.views import (
-    energy_from_json,
-    energy_json,
-    meter_from_json,
-    meter_json,
-    reading_from_json,
-    reading_json,
-)
+from wattchain.vm.fields import GenesisFields, check_section
 from wattchain.vm.state import Overlay, StateReader
 
 SECTION_FIELDS = {"params", "closed_until_ms", "meters", "tariffs", "bills"}
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValueError(f"{where} must be a list")
-    return value
+FIELDS = GenesisFields(ValueError)
 
 
 def import_meter(keeper: MeteringKeeper, state: Overlay, entry: Any, where: str) -> None:
     try:
-        meter_id, meter = meter_from_json(entry)
-        readings = [reading_from_json(r) for r in _list(entry.get("readings", []), "readings")]
-        intervals = [energy_from_json(e) for e in _list(entry.get("intervals", []),
-                                                        "intervals")]
+        meter_id, meter = views.meter_from_json(entry)
+        readings = [views.reading_from_json(r) for r in FIELDS.entries(entry, "readings")]
+        intervals = [views.energy_from_json(e) for e in FIELDS.entries(entry, "intervals")]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"{where}: missing or malformed field ({exc})") from None
     if meter.meter_type not in METER_TYPES or meter.status not in METER_STATUSES:
@@ -72,18 +59,14 @@ def import_meter(keeper: MeteringKeeper, state: Overlay, entry: Any, where: str)
 
 
 def init_genesis(keeper: MeteringKeeper, state: Overlay, section: Mapping[str, Any]) -> None:
-    if not isinstance(section, Mapping):
-        raise ValueError("the metering section must be an object")
-    unknown = sorted(set(section) - SECTION_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown fields: {', '.join(unknown)}")
+    check_section(section, "metering", SECTION_FIELDS)
     keeper.set_params(state, MeteringParams.from_json(dict(section.get("params", {}))))
     closed = section.get("closed_until_ms", 0)
     if type(closed) is not int or closed < 0:
         raise ValueError("closed_until_ms must be a non-negative integer")
     if closed:
         keeper.set_closed_until(state, closed)
-    for index, entry in enumerate(_list(section.get("meters", []), "meters")):
+    for index, entry in enumerate(FIELDS.entries(section, "meters")):
         import_meter(keeper, state, entry, f"meters[{index}]")
     import_tariffs_and_bills(keeper, state, section)
 
@@ -92,7 +75,7 @@ def import_tariffs_and_bills(keeper: MeteringKeeper, state: Overlay,
                              section: Mapping[str, Any]) -> None:
     """Tariffs and bills arrive as stored (canonical lists, hex-encoded)."""
     for name in ("tariffs", "bills"):
-        for index, entry in enumerate(_list(section.get(name, []), name)):
+        for index, entry in enumerate(FIELDS.entries(section, name)):
             try:
                 key, value = bytes.fromhex(entry["key"]), bytes.fromhex(entry["value"])
                 codec.decode(value)
@@ -109,9 +92,10 @@ def export_genesis(keeper: MeteringKeeper, state: StateReader) -> dict[str, Any]
     for meter_id, meter in keeper.iterate_meters(state):
         prefix = keys.meter_intervals_prefix(meter_id)
         meters.append({
-            **meter_json(meter_id, meter),
-            "readings": [reading_json(s, r) for s, r in keeper.readings(state, meter_id)],
-            "intervals": [energy_json(s, e) for s, e in keeper.interval_records(state, prefix)],
+            **views.meter_json(meter_id, meter),
+            "readings": [views.reading_json(s, r) for s, r in keeper.readings(state, meter_id)],
+            "intervals": [views.energy_json(s, e)
+                          for s, e in keeper.interval_records(state, prefix)],
         })
     return {
         "params": keeper.params(state).to_json(),

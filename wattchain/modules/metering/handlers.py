@@ -1,4 +1,5 @@
-"""Handlers for the meter lifecycle: register, commission, decommission, rotate key.
+"""Handlers for the meter lifecycle (register, commission, decommission, rotate
+key) and for tariffs and bills (``bills``). Readings are in ``ingest``.
 
 ::
 
@@ -15,19 +16,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from wattchain import codec
 from wattchain.crypto import PUBLIC_KEY_LEN
+from wattchain.modules.metering import keys
+from wattchain.modules.metering.bills import BillingService, trade_ids_of
 from wattchain.modules.metering.errors import (
     AssetMismatch,
+    BillExists,
+    InvalidPeriod,
     InvalidPublicKey,
     InvalidTransition,
     KeyInUse,
     MeterExists,
     MissingRole,
     NotMeterOperator,
+    TariffNotInFuture,
     UnknownMeter,
     UnknownMeterType,
 )
+from wattchain.modules.metering.expected import AssetRegistry, RoleChecker
 from wattchain.modules.metering.keeper import MeteringKeeper
+from wattchain.modules.metering.tariffs import DAY_MS, check_tariff
 from wattchain.modules.metering.types import (
     ACTIVE,
     ASSET_TYPES_NEEDED,
@@ -35,14 +44,24 @@ from wattchain.modules.metering.types import (
     METER_TYPES,
     REGISTERED,
     Meter,
-    ProducerRegistry,
-    RoleChecker,
 )
-from wattchain.modules.registration.validation import check_int, check_meter_id, check_zone_id
 from wattchain.vm.errors import InvalidArgs
-from wattchain.vm.interface import Context, arg_address, arg_text, expect_args
+from wattchain.vm.fields import (
+    MAX_INT,
+    arg_address,
+    arg_int,
+    arg_meter_id,
+    arg_text,
+    arg_zone_id,
+    expect_args,
+)
+from wattchain.vm.interface import Context, require_role
+from wattchain.vm.params import load_params
+from wattchain.vm.state import StateReader
 
 MAX_POWER_W = 1 << 40
+MAX_BILL_MS = 366 * DAY_MS
+BILLERS = ("admin", "dso", "meter_operator")
 
 
 def check_public_key(value: Any) -> bytes:
@@ -52,7 +71,7 @@ def check_public_key(value: Any) -> bytes:
 
 
 def check_meter_name(value: Any) -> str:
-    meter_id = check_meter_id(value)
+    meter_id = arg_meter_id(value)
     if not meter_id:
         raise InvalidArgs("meter id must not be empty")
     return meter_id
@@ -60,14 +79,10 @@ def check_meter_name(value: Any) -> str:
 
 class MeterHandlers:
     def __init__(self, keeper: MeteringKeeper, roles: RoleChecker,
-                 registry: ProducerRegistry) -> None:
+                 registry: AssetRegistry) -> None:
         self.keeper = keeper
         self.roles = roles
         self.registry = registry
-
-    def require_role(self, ctx: Context, role: str) -> None:
-        if not self.roles.get_account(ctx.state, ctx.sender).has_role(role):
-            raise MissingRole(f"this action needs the {role!r} role")
 
     def load_managed(self, ctx: Context, meter_raw: Any) -> tuple[str, Meter]:
         """The meter, if the sender is its operator (with the role) or an admin."""
@@ -105,16 +120,16 @@ class MeterHandlers:
         (meter_raw, type_raw, key_raw, account_raw, zone_raw, asset_raw, power_raw,
          submeter_raw) = expect_args(args, 8, "meter id, type, public key, account, zone, "
                                      "asset id (0: none), max power W, submeter")
-        self.require_role(ctx, "meter_operator")
+        require_role(self.roles, ctx, "meter_operator", MissingRole)
         meter_id = check_meter_name(meter_raw)
         if type_raw not in METER_TYPES:
             raise UnknownMeterType(f"unknown meter type {type_raw!r}; types are "
                                    f"{', '.join(METER_TYPES)}")
         public_key = check_public_key(key_raw)
         account = arg_address(account_raw, "account")
-        zone_id = check_zone_id(zone_raw)
-        asset_id = check_int(asset_raw, "asset id", 0, 1 << 62)
-        max_power_w = check_int(power_raw, "max power (W)", 1, MAX_POWER_W)
+        zone_id = arg_zone_id(zone_raw)
+        asset_id = arg_int(asset_raw, "asset id", 0, 1 << 62)
+        max_power_w = arg_int(power_raw, "max power (W)", 1, MAX_POWER_W)
         if type(submeter_raw) is not bool:
             raise InvalidArgs("submeter must be true or false")
         if self.keeper.get_meter(ctx.state, meter_id) is not None:
@@ -163,3 +178,58 @@ class MeterHandlers:
         old_key, meter.public_key = meter.public_key, public_key
         self.keeper.save_meter(ctx.state, meter_id, meter, old_key)
         ctx.emit("meter_key_rotated", {"meter_id": meter_id, "public_key": public_key})
+
+
+class BillingHandlers:
+    """``set_tariff`` and ``issue_bill`` (see ``bills``)."""
+
+    def __init__(self, keeper: MeteringKeeper, roles: RoleChecker,
+                 billing: BillingService) -> None:
+        self.keeper = keeper
+        self.roles = roles
+        self.billing = billing
+
+    def set_tariff(self, ctx: Context, args: list[Any]) -> None:
+        (zone_raw, from_raw, offset, weekend, holidays, bands, schedule,
+         standing) = expect_args(args, 8, "zone, effective from ms, UTC offset minutes, "
+                                 "weekend days, holidays, bands, schedule, standing charge")
+        require_role(self.roles, ctx, "dso", MissingRole, "setting a tariff needs the 'dso' role")
+        zone_id = arg_zone_id(zone_raw)
+        effective_from = arg_int(from_raw, "effective from (ms)", 0, MAX_INT)
+        if effective_from <= ctx.time_ms:
+            raise TariffNotInFuture(f"a tariff takes effect in the future; block time is "
+                                    f"{ctx.time_ms}")
+        tariff = check_tariff(ctx.sender, offset, weekend, holidays, bands, schedule, standing)
+        ctx.state.set(keys.tariff_key(zone_id, effective_from), codec.encode(tariff.to_list()))
+        ctx.emit("tariff_set", {"zone_id": zone_id, "effective_from_ms": effective_from,
+                                "setter": ctx.sender, "bands": len(tariff.bands)})
+
+    def issue_bill(self, ctx: Context, args: list[Any]) -> None:
+        account_raw, start_raw, end_raw = expect_args(args, 3, "account, start ms, end ms")
+        account = arg_address(account_raw, "account")
+        holder = self.roles.get_account(ctx.state, ctx.sender)
+        if ctx.sender != account and not any(holder.has_role(r) for r in BILLERS):
+            raise MissingRole("a bill is issued by its account, a dso, a meter operator or "
+                              "an admin")
+        start, end = self.check_period(ctx.state, start_raw, end_raw)
+        key = keys.bill_key(account, start, end)
+        if ctx.state.get(key) is not None:
+            raise BillExists("this period is already billed")
+        trades = self.billing.settled_trades(ctx.state, account, start, end)
+        zone_id, bill = self.billing.compute(ctx.state, account, start, end, trades)
+        pending = self.billing.pending_trades(ctx.state, account, start, end)
+        ctx.state.set(key, codec.encode([zone_id, ctx.height, bill, trade_ids_of(trades),
+                                         pending]))
+        ctx.emit("bill_issued", {"account": account, "start_ms": start, "end_ms": end,
+                                 "total": bill[1]})
+
+    def check_period(self, state: StateReader, start_raw: Any, end_raw: Any) -> tuple[int, int]:
+        interval_ms = load_params(state).interval_ms
+        start = arg_int(start_raw, "start (ms)", 0, MAX_INT)
+        end = arg_int(end_raw, "end (ms)", 0, MAX_INT)
+        if start % interval_ms or end % interval_ms or not start < end <= start + MAX_BILL_MS:
+            raise InvalidPeriod(f"a period is 1 interval to 366 days, aligned to "
+                                f"{interval_ms} ms intervals")
+        if end > self.keeper.closed_until(state):
+            raise InvalidPeriod("the period has not ended yet")
+        return start, end

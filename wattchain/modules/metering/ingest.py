@@ -25,7 +25,7 @@ from wattchain.crypto import PrivateKey, recover_signer, sign_bytes
 from wattchain.errors import SignatureError
 from wattchain.modules.metering.errors import BatchTooLarge
 from wattchain.modules.metering.keeper import MeteringKeeper
-from wattchain.modules.metering.spans import is_plausible
+from wattchain.modules.metering.spans import interval_start, is_plausible
 from wattchain.modules.metering.types import (
     ACTIVE,
     READING_DOMAIN,
@@ -33,9 +33,9 @@ from wattchain.modules.metering.types import (
     MeteringParams,
     Reading,
 )
-from wattchain.modules.registration.validation import METER_ID
 from wattchain.vm.errors import InvalidArgs
-from wattchain.vm.interface import Context, expect_args
+from wattchain.vm.fields import METER_ID, expect_args
+from wattchain.vm.interface import Context
 
 MAX_REGISTER = (1 << 62) - 1
 
@@ -101,6 +101,18 @@ def check_step(earlier: Reading, later: Reading, meter: Meter, params: MeteringP
 class ReadingHandlers:
     def __init__(self, keeper: MeteringKeeper) -> None:
         self.keeper = keeper
+
+    def close_intervals(self, ctx: Context) -> None:
+        """end_block: close every interval that ended by this block's time (once there
+        are meters: a chain without them writes nothing here)."""
+        if next(self.keeper.iterate_meters(ctx.state), None) is None:
+            return
+        current = interval_start(ctx.time_ms, ctx.params.interval_ms)
+        closed = self.keeper.closed_until(ctx.state)
+        if current > closed:
+            self.keeper.set_closed_until(ctx.state, current)
+            if closed:
+                ctx.emit("interval_closed", {"start_ms": closed, "end_ms": current})
 
     def submit_readings(self, ctx: Context, args: list[Any]) -> None:
         """[[reading, ...]] (anyone, usually a gateway): see the module docstring."""

@@ -19,6 +19,7 @@ from wattchain.modules.metering.types import (
     MeteringParams,
     Reading,
 )
+from wattchain.vm.params import ParamsKeeper
 from wattchain.vm.state import Overlay, StateReader
 
 GAP_PREFIX = b"met/g/"  # meter/seq_before -> seq_after, where sequence numbers are missing
@@ -36,17 +37,11 @@ def _energy(raw: bytes | None) -> IntervalEnergy:
     return IntervalEnergy() if raw is None else IntervalEnergy(*codec.decode(raw))
 
 
-class MeteringKeeper:
-    # -- params -----------------------------------------------------------------------
+class MeteringKeeper(ParamsKeeper[MeteringParams]):
+    def __init__(self) -> None:
+        super().__init__(keys.PARAMS_KEY, MeteringParams)
 
-    def params(self, state: StateReader) -> MeteringParams:
-        raw = state.get(keys.PARAMS_KEY)
-        return MeteringParams() if raw is None else MeteringParams(*codec.decode(raw))
-
-    def set_params(self, state: Overlay, params: MeteringParams) -> None:
-        state.set(keys.PARAMS_KEY, codec.encode(params.to_list()))
-
-    # -- meters -----------------------------------------------------------------------
+    # -- meters ------------------------------------------------------------------------
 
     def get_meter(self, state: StateReader, meter_id: str) -> Meter | None:
         raw = state.get(keys.meter_key(meter_id))
@@ -68,7 +63,7 @@ class MeteringKeeper:
         for key, raw in state.iterate(keys.METER_PREFIX):
             yield key[start:].decode(), Meter.from_list(codec.decode(raw))
 
-    # -- readings ---------------------------------------------------------------------
+    # -- readings ----------------------------------------------------------------------
 
     def get_reading(self, state: StateReader, meter_id: str, seq: int) -> Reading | None:
         raw = state.get(keys.reading_key(meter_id, seq))
@@ -106,7 +101,7 @@ class MeteringKeeper:
     def delete_gap(self, state: Overlay, meter_id: str, before: int) -> None:
         state.delete(gap_key(meter_id, before))
 
-    # -- interval energy --------------------------------------------------------------
+    # -- interval energy ---------------------------------------------------------------
 
     def add_span(self, state: Overlay, meter_id: str, meter: Meter, earlier: Reading,
                  later: Reading, interval_ms: int, params: MeteringParams,
@@ -150,7 +145,7 @@ class MeteringKeeper:
     def set_closed_until(self, state: Overlay, start_ms: int) -> None:
         state.set(keys.CLOSED_KEY, codec.encode(start_ms))
 
-    # -- MeteredEnergy ----------------------------------------------------------------
+    # -- what trading and balancing read -----------------------------------------------
 
     def meter_energy(self, state: StateReader, meter_id: str, start_ms: int) -> IntervalEnergy:
         return _energy(state.get(keys.meter_interval_key(meter_id, start_ms)))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattchain.modules.metering.errors import InvalidTariff
+from wattchain.vm.fields import arg_int
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -52,9 +53,7 @@ class Tariff:
 
 
 def _int(value: Any, name: str, low: int, high: int) -> int:
-    if type(value) is not int or not low <= value <= high:
-        raise InvalidTariff(f"{name} must be an integer in {low}..{high}")
-    return value
+    return arg_int(value, name, low, high, InvalidTariff)
 
 
 def _int_list(value: Any, name: str, low: int, high: int, max_len: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""Meters, readings, interval energy, and the Protocols metering uses and offers.
+"""Meters, readings and interval energy.
 
 Every record encodes to a canonical msgpack array (``to_list``). Energy is in
 Wh, power in W, voltage in mV, times in ms of UTC, money in micro-units.
@@ -13,16 +13,11 @@ zone's grid exchange, which bills and settlement use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from wattchain.modules.registration.types import ProducerRegistry, RoleChecker
 from wattchain.vm.params import IntegerParams
-from wattchain.vm.state import StateReader
-
-__all__ = ["ProducerRegistry", "RoleChecker", "MeteredEnergy", "SettledTrade", "SettledTrades",
-           "TradeShare"]
+from wattchain.vm.records import Record
 
 METER_TYPES: tuple[str, ...] = ("consumption", "net", "production", "storage", "ev_charger")
 # Types whose meter must name the asset it measures.
@@ -49,7 +44,7 @@ class MeteringParams(IntegerParams):
 
 
 @dataclass(slots=True)
-class Meter:
+class Meter(Record):
     meter_type: str
     public_key: bytes  # compressed secp256k1 key of the meter itself
     operator: bytes  # the meter_operator that registered it
@@ -68,16 +63,13 @@ class Meter:
     first_export_wh: int = 0
     reading_count: int = 0
 
-    def to_list(self) -> list[Any]:
-        return [getattr(self, item.name) for item in fields(self)]
-
     @classmethod
     def from_list(cls, items: list[Any]) -> Meter:
         return cls(*items)
 
 
 @dataclass(slots=True)
-class Reading:
+class Reading(Record):
     """A stored reading. ``power_w`` and ``voltage_mv`` are None when not sent."""
 
     time_ms: int
@@ -86,90 +78,28 @@ class Reading:
     power_w: int | None
     voltage_mv: int | None
 
-    def to_list(self) -> list[Any]:
-        return [self.time_ms, self.import_wh, self.export_wh, self.power_w, self.voltage_mv]
-
 
 @dataclass(slots=True)
-class IntervalEnergy:
+class IntervalEnergy(Record):
     """Energy of one interval. ``estimated`` counts the gap spans estimated into it."""
 
     import_wh: int = 0
     export_wh: int = 0
     estimated: int = 0
 
-    def to_list(self) -> list[int]:
-        return [self.import_wh, self.export_wh, self.estimated]
-
     @property
     def empty(self) -> bool:
         return self.import_wh == 0 and self.export_wh == 0 and self.estimated == 0
-
-
-class MeteredEnergy(Protocol):
-    """What trading (settlement) and balancing may ask of metering.
-
-    Unknown meters, accounts and zones answer with zero energy.
-    """
-
-    def meter_energy(self, state: StateReader, meter_id: str, start_ms: int) -> IntervalEnergy:
-        """Energy of one meter in the interval starting at ``start_ms``."""
-        ...
-
-    def account_energy(self, state: StateReader, account: bytes,
-                       start_ms: int) -> IntervalEnergy:
-        """Grid exchange of an account (its non-submeters) in one interval."""
-        ...
-
-    def zone_energy(self, state: StateReader, zone_id: str, start_ms: int) -> IntervalEnergy:
-        """Grid exchange of a zone (every non-submeter in it) in one interval."""
-        ...
-
-    def closed_until(self, state: StateReader) -> int:
-        """Every interval starting before this ms has ended (late readings may revise it)."""
-        ...
 
 
 BUYER = "buyer"
 SELLER = "seller"
 
 
-class SettledTrade(Protocol):
-    """One account's side of a settled peer-to-peer trade, as bills read it."""
-
-    @property
-    def trade_id(self) -> int: ...
-
-    @property
-    def interval_start(self) -> int: ...
-
-    @property
-    def role(self) -> str:
-        """``BUYER`` or ``SELLER``: the account's side of the trade."""
-        ...
-
-    @property
-    def delivered_wh(self) -> int: ...
-
-    @property
-    def paid(self) -> int:
-        """Buyer to seller, for the delivered energy."""
-        ...
-
-    @property
-    def fee_paid(self) -> int:
-        """Buyer to the grid, for the delivered energy."""
-        ...
-
-    @property
-    def penalty(self) -> int:
-        """Seller to buyer, for energy sold but not delivered."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class TradeShare:
-    """A concrete ``SettledTrade`` (made from query results by ``wattchain bill verify``)."""
+    """A concrete ``expected.SettledTrade`` (made from query results by
+    ``wattchain bill verify``)."""
 
     trade_id: int
     interval_start: int
@@ -178,18 +108,3 @@ class TradeShare:
     paid: int
     fee_paid: int
     penalty: int
-
-
-class SettledTrades(Protocol):
-    """What bills ask of trading (``MeteringModule.attach_trades``)."""
-
-    def settled_for(self, state: StateReader, account: bytes, start_ms: int,
-                    end_ms: int) -> Sequence[SettledTrade]:
-        """The account's side of every settled trade with interval start in
-        [start_ms, end_ms), by ascending trade id (a self-trade: both sides)."""
-        ...
-
-    def pending_for(self, state: StateReader, account: bytes, start_ms: int,
-                    end_ms: int) -> int:
-        """How many of the account's trades in [start_ms, end_ms) are not settled yet."""
-        ...

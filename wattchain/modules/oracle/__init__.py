@@ -7,53 +7,33 @@
   admin quorum through ``accounts.grant_role``). Round r covers block time
   [r * round_ms, (r + 1) * round_ms). A round is final once ``quorum``
   oracles submitted; its value is their (lower) median (``rounds``).
-* Other modules read values through ``OracleFeeds`` (``module.feeds``):
-  ``latest`` returns None for a missing or stale value, and callers refuse to
-  act on it.
+* Other modules read values through ``module.feeds`` (the keeper's
+  ``latest``), which returns None for a missing or stale value; callers
+  refuse to act on it.
 
-Roles come from the accounts module through ``RoleChecker``.
+Roles come from the accounts module through ``expected.RoleChecker``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from wattchain.modules.oracle import genesis, invariants
+from wattchain.modules.oracle.expected import RoleChecker
 from wattchain.modules.oracle.handlers import OracleHandlers
 from wattchain.modules.oracle.keeper import OracleKeeper
 from wattchain.modules.oracle.queries import OracleQueries
-from wattchain.modules.oracle.types import FEEDS, OracleFeeds, RoleChecker
-from wattchain.vm.interface import Context, Handler, Query
-from wattchain.vm.state import Overlay, StateReader
+from wattchain.modules.oracle.types import FEEDS
+from wattchain.vm.module import BaseModule, methods_of
 
-__all__ = ["FEEDS", "OracleFeeds", "OracleModule", "RoleChecker"]
+__all__ = ["FEEDS", "OracleModule"]
 
 
-class OracleModule:
+class OracleModule(BaseModule[OracleKeeper]):
     name = "oracle"
 
     def __init__(self, roles: RoleChecker) -> None:
-        self.keeper = OracleKeeper()
-        self.feeds: OracleFeeds = self.keeper
-        handlers = OracleHandlers(self.keeper, roles)
-        queries = OracleQueries(self.keeper)
-        self.handlers: Mapping[str, Handler] = {"submit": handlers.submit}
-        self.queries: Mapping[str, Query] = {
-            "params": queries.params,
-            "feed": queries.feed,
-            "round": queries.round,
-            "feeds": queries.feeds,
-        }
-
-    def init_genesis(self, state: Overlay, section: Mapping[str, Any]) -> None:
-        genesis.init_genesis(self.keeper, state, section)
-
-    def export_genesis(self, state: StateReader) -> dict[str, Any]:
-        return genesis.export_genesis(self.keeper, state)
-
-    def end_block(self, ctx: Context) -> None:
-        return None
-
-    def check_invariants(self, state: StateReader) -> list[str]:
-        return invariants.check_all(self.keeper, state)
+        keeper = OracleKeeper()
+        super().__init__(
+            keeper, genesis, invariants,
+            handlers=methods_of(OracleHandlers(keeper, roles), "submit"),
+            queries=methods_of(OracleQueries(keeper), "params", "feed", "round", "feeds"))
+        self.feeds = keeper  # what balancing reads (``latest``)

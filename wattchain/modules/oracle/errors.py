@@ -5,50 +5,40 @@ Codes are public and never change meaning; append new ones.
 
 from __future__ import annotations
 
-from wattchain.vm.errors import QueryError, TxError
+from wattchain.vm import errors
 
 
-class OracleError(TxError):
-    codespace = "oracle"
-    code = 100
+class OracleError(errors.TxError, codespace="oracle", code=100):
+    """Base of the oracle module's errors."""
 
 
-class MissingRole(OracleError):
+class MissingRole(errors.MissingRole, OracleError):
     """The sender is not an oracle account (role granted by the admin quorum)."""
 
-    code = 101
+
+class UnknownFeed(OracleError, code=102):
+    """The feed is not one of ``types.FEEDS``."""
 
 
-class UnknownFeed(OracleError):
-    code = 102
-
-
-class RoundInFuture(OracleError):
+class RoundInFuture(OracleError, code=103):
     """The round has not started yet at the block's time."""
 
-    code = 103
 
-
-class RoundTooOld(OracleError):
+class RoundTooOld(OracleError, code=104):
     """The round ended more than ``window_rounds`` rounds ago."""
 
-    code = 104
 
-
-class DuplicateSubmission(OracleError):
+class DuplicateSubmission(OracleError, code=105):
     """This oracle already submitted a value for this (feed, zone, round)."""
 
-    code = 105
 
-
-class ValueOutOfRange(OracleError):
+class ValueOutOfRange(OracleError, code=106):
     """The value lies outside the feed's plausible range."""
 
-    code = 106
 
-
-class RecordNotFound(QueryError):
+class RecordNotFound(errors.RecordNotFound, codespace="oracle", code=120):
     """A query for a feed value or round that does not exist."""
 
-    codespace = "oracle"
-    code = 120
+
+class OracleGenesisError(errors.CodedError):
+    """A genesis section the oracle module cannot import."""

@@ -17,84 +17,56 @@ from collections.abc import Mapping
 from typing import Any
 
 from wattchain.crypto import parse_address
-from wattchain.errors import WattchainError
+from wattchain.modules.oracle import types
+from wattchain.modules.oracle.errors import OracleGenesisError
 from wattchain.modules.oracle.invariants import check_all
 from wattchain.modules.oracle.keeper import OracleKeeper
-from wattchain.modules.oracle.types import (
-    FEEDS,
-    MAX_ROUND,
-    ZONE_ID,
-    LatestValue,
-    OracleParams,
-    Round,
-    Submission,
-)
 from wattchain.modules.oracle.views import latest_json, round_json
+from wattchain.vm.fields import MAX_INT, ZONE_ID, GenesisFields
 from wattchain.vm.state import Overlay, StateReader
 
-MAX_INT = (1 << 63) - 1
-
-
-class OracleGenesisError(WattchainError):
-    pass
-
-
-def integer(item: Mapping[str, Any], name: str, low: int = 0, high: int = MAX_INT) -> int:
-    value = item.get(name)
-    if type(value) is not int or not low <= value <= high:
-        raise OracleGenesisError(f"{name} must be an integer in {low}..{high}")
-    return value
+FIELDS = GenesisFields(OracleGenesisError)
+PARAM_RANGES = {"round_ms": (1, MAX_INT), "quorum": (1, 1_000),
+                "window_rounds": (0, 1_000_000), "outlier_percent": (0, 1_000_000)}
 
 
 def feed_zone(item: Mapping[str, Any]) -> tuple[str, str]:
-    feed, zone = item.get("feed"), item.get("zone")
-    if feed not in FEEDS:
+    feed = item.get("feed")
+    if feed not in types.FEEDS:
         raise OracleGenesisError(f"unknown feed {feed!r}")
-    if type(zone) is not str or not ZONE_ID.fullmatch(zone):
-        raise OracleGenesisError(f"bad zone id {zone!r}")
-    return str(feed), zone
+    return str(feed), FIELDS.zone(item, ZONE_ID)
 
 
-def params_from_json(data: Mapping[str, Any]) -> OracleParams:
-    defaults = OracleParams().to_json()
-    merged = {**defaults, **data}
-    unknown = sorted(set(data) - set(defaults))
-    if unknown:
-        raise OracleGenesisError(f"unknown params: {', '.join(unknown)}")
-    return OracleParams(round_ms=integer(merged, "round_ms", 1),
-                        quorum=integer(merged, "quorum", 1, 1_000),
-                        window_rounds=integer(merged, "window_rounds", 0, 1_000_000),
-                        outlier_percent=integer(merged, "outlier_percent", 0, 1_000_000))
-
-
-def round_from_json(item: Mapping[str, Any]) -> tuple[str, str, int, Round]:
+def round_from_json(item: Mapping[str, Any]) -> tuple[str, str, int, types.Round]:
     feed, zone = feed_zone(item)
-    round_index = integer(item, "round", 0, MAX_ROUND)
+    round_index = FIELDS.integer(item, "round", 0, types.MAX_ROUND)
     try:
-        submissions = [Submission(parse_address(str(entry["oracle"])),
-                                  integer(entry, "value", -MAX_INT, MAX_INT),
-                                  integer(entry, "height"), integer(entry, "time_ms"))
+        submissions = [types.Submission(parse_address(str(entry["oracle"])),
+                                  FIELDS.integer(entry, "value", -MAX_INT, MAX_INT),
+                                  FIELDS.integer(entry, "height"), FIELDS.integer(entry, "time_ms"))
                        for entry in item.get("submissions", [])]
     except (KeyError, TypeError, ValueError) as exc:
         raise OracleGenesisError(f"bad submission in {feed}/{zone} round {round_index}: "
                                  f"{exc}") from None
-    record = Round(submissions, integer(item, "finalized_count"))
+    record = types.Round(submissions, FIELDS.integer(item, "finalized_count"))
     if record.finalized:
-        record.value = integer(item, "median", -MAX_INT, MAX_INT)
-        record.finalized_ms = integer(item, "finalized_ms")
+        record.value = FIELDS.integer(item, "median", -MAX_INT, MAX_INT)
+        record.finalized_ms = FIELDS.integer(item, "finalized_ms")
     return feed, zone, round_index, record
 
 
 def init_genesis(keeper: OracleKeeper, state: Overlay, section: Mapping[str, Any]) -> None:
-    keeper.set_params(state, params_from_json(section.get("params", {})))
+    keeper.set_params(state, FIELDS.params(section.get("params", {}), types.OracleParams,
+                                           types.OracleParams().to_json(), PARAM_RANGES))
     for item in section.get("rounds", []):
         feed, zone, round_index, record = round_from_json(item)
         keeper.set_round(state, feed, zone, round_index, record)
     for item in section.get("latest", []):
         feed, zone = feed_zone(item)
-        keeper.set_latest(state, feed, zone, LatestValue(
-            integer(item, "value", -MAX_INT, MAX_INT), integer(item, "round", 0, MAX_ROUND),
-            integer(item, "round_start_ms"), integer(item, "finalized_ms")))
+        keeper.set_latest(state, feed, zone, types.LatestValue(
+            FIELDS.integer(item, "value", -MAX_INT, MAX_INT),
+            FIELDS.integer(item, "round", 0, types.MAX_ROUND),
+            FIELDS.integer(item, "round_start_ms"), FIELDS.integer(item, "finalized_ms")))
     problems = check_all(keeper, state)
     if problems:
         raise OracleGenesisError("; ".join(problems))
@@ -102,7 +74,7 @@ def init_genesis(keeper: OracleKeeper, state: Overlay, section: Mapping[str, Any
 
 def export_genesis(keeper: OracleKeeper, state: StateReader) -> dict[str, Any]:
     return {
-        "params": keeper.get_params(state).to_json(),
+        "params": keeper.params(state).to_json(),
         "rounds": [round_json(feed, zone, round_index, record)
                    for feed, zone, round_index, record in keeper.iterate_rounds(state)],
         "latest": [latest_json(feed, zone, latest)

@@ -21,38 +21,25 @@ from wattchain.modules.oracle.errors import (
     UnknownFeed,
     ValueOutOfRange,
 )
+from wattchain.modules.oracle.expected import RoleChecker
 from wattchain.modules.oracle.keeper import OracleKeeper
 from wattchain.modules.oracle.rounds import compute_median, is_outlier, round_of
 from wattchain.modules.oracle.types import (
     FEEDS,
     MAX_ROUND,
-    ZONE_ID,
     LatestValue,
     OracleParams,
-    RoleChecker,
     Round,
     Submission,
 )
 from wattchain.vm.errors import InvalidArgs
-from wattchain.vm.interface import Context, expect_args
+from wattchain.vm.fields import arg_int, arg_zone_id, expect_args
+from wattchain.vm.interface import Context, require_role
 
 
 def check_feed(value: Any) -> str:
     if type(value) is not str or value not in FEEDS:
         raise UnknownFeed(f"unknown feed {value!r}; feeds are {', '.join(FEEDS)}")
-    return value
-
-
-def check_zone(value: Any) -> str:
-    if type(value) is not str or not ZONE_ID.fullmatch(value):
-        raise InvalidArgs("zone id must be 1-32 ASCII letters, digits or . _ : - "
-                          "(starting with a letter or digit)")
-    return value
-
-
-def check_round(value: Any) -> int:
-    if type(value) is not int or not 0 <= value <= MAX_ROUND:
-        raise InvalidArgs(f"round must be an integer in 0..{MAX_ROUND}")
     return value
 
 
@@ -73,11 +60,12 @@ class OracleHandlers:
     def submit(self, ctx: Context, args: list[Any]) -> None:
         feed_raw, zone_raw, round_raw, value_raw = expect_args(
             args, 4, "feed, zone, round, value")
-        if not self.roles.get_account(ctx.state, ctx.sender).has_role("oracle"):
-            raise MissingRole("submitting feed values needs the 'oracle' role")
-        feed, zone = check_feed(feed_raw), check_zone(zone_raw)
-        round_index, value = check_round(round_raw), check_value(feed, value_raw)
-        params = self.keeper.get_params(ctx.state)
+        require_role(self.roles, ctx, "oracle", MissingRole,
+                     "submitting feed values needs the 'oracle' role")
+        feed, zone = check_feed(feed_raw), arg_zone_id(zone_raw)
+        round_index = arg_int(round_raw, "round", 0, MAX_ROUND)
+        value = check_value(feed, value_raw)
+        params = self.keeper.params(ctx.state)
         self.check_round_open(params, round_index, ctx.time_ms)
         record = self.keeper.get_round(ctx.state, feed, zone, round_index)
         if record.has_submitted(ctx.sender):

@@ -1,6 +1,6 @@
 """State reads and writes of the oracle module: params, rounds, latest values.
 
-The keeper is also the ``OracleFeeds`` other modules read (``latest``).
+The keeper is also what other modules read feed values from (``latest``).
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from collections.abc import Iterator
 from wattchain import codec
 from wattchain.modules.oracle import keys
 from wattchain.modules.oracle.types import LatestValue, OracleParams, Round
+from wattchain.vm.params import ParamsKeeper
 from wattchain.vm.state import Overlay, StateReader
 
 
-class OracleKeeper:
-    def get_params(self, state: StateReader) -> OracleParams:
-        raw = state.get(keys.PARAMS_KEY)
-        return OracleParams() if raw is None else OracleParams(*codec.decode(raw))
-
-    def set_params(self, state: Overlay, params: OracleParams) -> None:
-        state.set(keys.PARAMS_KEY, codec.encode(params.to_list()))
+class OracleKeeper(ParamsKeeper[OracleParams]):
+    def __init__(self) -> None:
+        super().__init__(keys.PARAMS_KEY, OracleParams)
 
     def get_round(self, state: StateReader, feed: str, zone: str, round_index: int) -> Round:
         """The round's record; an empty, open round when nobody submitted yet."""
@@ -47,7 +44,7 @@ class OracleKeeper:
             feed, zone = keys.split_latest_key(key)
             yield feed, zone, LatestValue(*codec.decode(raw))
 
-    # -- OracleFeeds -------------------------------------------------------
+    # -- what balancing reads ----------------------------------------------------------
 
     def latest(self, state: StateReader, feed: str, zone: str, now_ms: int,
                max_age_ms: int) -> int | None:

@@ -5,11 +5,10 @@ Every value is an integer in the feed's unit (floats never enter state).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from wattchain.vm.state import StateReader
+from wattchain.vm.records import Record
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,11 @@ FEEDS: dict[str, FeedKind] = {kind.name: kind for kind in (
     FeedKind("emission_factor", "gCO2/kWh", 0, 2_000),
 )}
 
-ZONE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,31}")  # the registration module's rule
 MAX_ROUND = (1 << 48) - 1
 
 
 @dataclass
-class OracleParams:
+class OracleParams(Record):
     """Genesis parameters.
 
     * ``round_ms``: round r covers block time [r * round_ms, (r + 1) * round_ms).
@@ -51,23 +49,13 @@ class OracleParams:
     window_rounds: int = 5
     outlier_percent: int = 20
 
-    def to_list(self) -> list[int]:
-        return [self.round_ms, self.quorum, self.window_rounds, self.outlier_percent]
-
-    def to_json(self) -> dict[str, int]:
-        return {"round_ms": self.round_ms, "quorum": self.quorum,
-                "window_rounds": self.window_rounds, "outlier_percent": self.outlier_percent}
-
 
 @dataclass
-class Submission:
+class Submission(Record):
     oracle: bytes
     value: int
     height: int
     time_ms: int
-
-    def to_list(self) -> list[Any]:
-        return [self.oracle, self.value, self.height, self.time_ms]
 
 
 @dataclass
@@ -103,33 +91,10 @@ class Round:
 
 
 @dataclass(frozen=True)
-class LatestValue:
+class LatestValue(Record):
     """A feed's newest finalized value for a zone; observed from ``round_start_ms``."""
 
     value: int
     round: int
     round_start_ms: int
     finalized_ms: int
-
-    def to_list(self) -> list[int]:
-        return [self.value, self.round, self.round_start_ms, self.finalized_ms]
-
-
-class RoleHolder(Protocol):
-    def has_role(self, role: str) -> bool: ...
-
-
-class RoleChecker(Protocol):
-    """Who holds which role; the accounts keeper provides it."""
-
-    def get_account(self, state: StateReader, address: bytes) -> RoleHolder: ...
-
-
-class OracleFeeds(Protocol):
-    """What other modules (trading, balancing, carbon) may ask of the oracle."""
-
-    def latest(self, state: StateReader, feed: str, zone: str, now_ms: int,
-               max_age_ms: int) -> int | None:
-        """The newest finalized value, or None when there is none or it is stale:
-        older than ``max_age_ms`` counted from the start of its round."""
-        ...

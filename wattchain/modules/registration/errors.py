@@ -5,122 +5,104 @@ Codes are public and never change meaning; append new ones.
 
 from __future__ import annotations
 
-from wattchain.vm.errors import QueryError, TxError
+from wattchain.vm import errors
 
 
-class RegistrationError(TxError):
-    codespace = "registration"
-    code = 100
+class RegistrationError(errors.TxError, codespace="registration", code=100):
+    """Base of the registration module's errors."""
 
 
-class MissingRole(RegistrationError):
+class MissingRole(errors.MissingRole, RegistrationError):
     """The sender lacks the role the method needs."""
 
-    code = 101
+
+class UnknownAssetType(RegistrationError, code=102):
+    """The asset type is not one of ``types.ASSET_TYPES``."""
 
 
-class UnknownAssetType(RegistrationError):
-    code = 102
-
-
-class InvalidCapacity(RegistrationError):
+class InvalidCapacity(RegistrationError, code=103):
     """Capacity <= 0, above the genesis limit, or energy on a non-storage asset."""
 
-    code = 103
+
+class DuplicateSerial(RegistrationError, code=104):
+    """The equipment serial already backs another asset."""
 
 
-class DuplicateSerial(RegistrationError):
-    code = 104
+class UnknownZone(RegistrationError, code=105):
+    """No zone with that id; a DSO creates it with set_zone."""
 
 
-class UnknownZone(RegistrationError):
-    code = 105
+class MetadataTooLarge(RegistrationError, code=106):
+    """The producer metadata is above ``max_metadata_bytes``."""
 
 
-class MetadataTooLarge(RegistrationError):
-    code = 106
-
-
-class SelfAttestation(RegistrationError):
+class SelfAttestation(RegistrationError, code=107):
     """A certifier attesting or certifying its own asset."""
 
-    code = 107
+
+class ProducerExists(RegistrationError, code=108):
+    """The account already has a producer profile."""
 
 
-class ProducerExists(RegistrationError):
-    code = 108
+class UnknownProducer(RegistrationError, code=109):
+    """The account has no producer profile."""
 
 
-class UnknownProducer(RegistrationError):
-    code = 109
+class UnknownAsset(RegistrationError, code=110):
+    """No asset with that id."""
 
 
-class UnknownAsset(RegistrationError):
-    code = 110
-
-
-class InvalidTransition(RegistrationError):
+class InvalidTransition(RegistrationError, code=111):
     """The asset's status does not allow this step of the workflow."""
 
-    code = 111
+
+class NotZoneOperator(RegistrationError, code=112):
+    """Only the DSO operating the zone may do this."""
 
 
-class NotZoneOperator(RegistrationError):
-    code = 112
+class HostingCapacityExceeded(RegistrationError, code=113):
+    """Approving the asset would take its zone above its hosting capacity."""
 
 
-class HostingCapacityExceeded(RegistrationError):
-    code = 113
+class UnknownScheme(RegistrationError, code=114):
+    """The certification scheme is not one of ``types.SCHEMES``."""
 
 
-class UnknownScheme(RegistrationError):
-    code = 114
+class InvalidValidity(RegistrationError, code=115):
+    """A certification's validity window that is empty or out of range."""
 
 
-class InvalidValidity(RegistrationError):
-    code = 115
+class DuplicateCertificate(RegistrationError, code=116):
+    """The (scheme, certificate id) is already attached to an asset."""
 
 
-class DuplicateCertificate(RegistrationError):
-    code = 116
-
-
-class NotAuthorized(RegistrationError):
+class NotAuthorized(RegistrationError, code=117):
     """Neither the owner nor an authority over the asset."""
 
-    code = 117
 
-
-class StaleRevision(RegistrationError):
+class StaleRevision(RegistrationError, code=118):
     """The asset changed since the attestation or approval was prepared."""
 
-    code = 118
+
+class MeterAlreadyBound(RegistrationError, code=119):
+    """The meter is bound to another asset."""
 
 
-class MeterAlreadyBound(RegistrationError):
-    code = 119
+class UnknownProducerKind(RegistrationError, code=120):
+    """The producer kind is not one of ``types.PRODUCER_KINDS``."""
 
 
-class UnknownProducerKind(RegistrationError):
-    code = 120
+class InvalidLocation(RegistrationError, code=121):
+    """Latitude or longitude outside their micro-degree range."""
 
 
-class InvalidLocation(RegistrationError):
-    code = 121
+class NothingChanged(RegistrationError, code=122):
+    """The update changes nothing."""
 
 
-class NothingChanged(RegistrationError):
-    code = 122
-
-
-class NotRenewable(RegistrationError):
+class NotRenewable(RegistrationError, code=123):
     """Renewable certifications are for solar, wind, hydro, biomass, geothermal."""
 
-    code = 123
 
-
-class RecordNotFound(QueryError):
+class RecordNotFound(errors.RecordNotFound, codespace="registration"):
     """A query for a zone, producer or asset that does not exist."""
-
-    codespace = "registration"
-    code = 150

@@ -45,14 +45,10 @@ from wattchain.modules.registration.validation import (
     check_contact_uri,
     check_equipment,
     check_evidence_hash,
-    check_int,
     check_location,
     check_metadata,
-    check_meter_id,
     check_producer_kind,
     check_scheme,
-    check_text,
-    check_zone_id,
 )
 from wattchain.modules.registration.views import (
     asset_from_json,
@@ -64,9 +60,18 @@ from wattchain.modules.registration.views import (
     producer_from_json,
     producer_json,
 )
+from wattchain.vm.fields import (
+    GenesisFields,
+    arg_int,
+    arg_meter_id,
+    arg_text,
+    arg_zone_id,
+    check_section,
+)
 from wattchain.vm.state import Overlay, StateReader
 
 SECTION_FIELDS = {"params", "zones", "producers", "assets", "next_asset_id"}
+FIELDS = GenesisFields(ValueError)
 T = TypeVar("T")
 
 
@@ -86,51 +91,44 @@ def as_list(value: Any) -> list[Any]:
     return value
 
 
-def entries(section: Mapping[str, Any], name: str) -> list[Any]:
-    value = section.get(name, [])
-    if not isinstance(value, list):
-        raise ValueError(f"{name} must be a list")
-    return value
-
-
 def _zone(entry: Any) -> tuple[str, Zone]:
-    return check_zone_id(entry["zone_id"]), Zone(
-        check_text(entry["name"], "name"),
-        check_int(entry["hosting_capacity_w"], "hosting_capacity_w", 1, 1 << 62),
+    return arg_zone_id(entry["zone_id"]), Zone(
+        arg_text(entry["name"], "name"),
+        arg_int(entry["hosting_capacity_w"], "hosting_capacity_w", 1, 1 << 62),
         parse_address(str(entry["operator"])))
 
 
 def _producer(entry: Any, params: RegistrationParams) -> tuple[bytes, Producer]:
     address, producer = producer_from_json(entry)
-    check_text(producer.name, "name")
+    arg_text(producer.name, "name")
     check_producer_kind(producer.kind)
     check_contact_uri(producer.contact_uri)
     check_metadata(producer.metadata, params)
-    check_int(producer.registered_height, "registered_height", 0, MAX_TIME_MS)
-    check_int(producer.registered_time_ms, "registered_time_ms", 0, MAX_TIME_MS)
+    arg_int(producer.registered_height, "registered_height", 0, MAX_TIME_MS)
+    arg_int(producer.registered_time_ms, "registered_time_ms", 0, MAX_TIME_MS)
     return address, producer
 
 
 def _asset(entry: Any, params: RegistrationParams) -> tuple[int, Asset]:
     asset_id, asset = asset_from_json(entry, 0, 0)
-    check_int(asset_id, "asset_id", 1, MAX_TIME_MS)
+    arg_int(asset_id, "asset_id", 1, MAX_TIME_MS)
     check_capacity(check_asset_type(asset.asset_type), asset.capacity_w, asset.energy_wh,
                    params)
-    check_zone_id(asset.zone_id)
-    check_text(asset.connection_point, "connection_point")
+    arg_zone_id(asset.zone_id)
+    arg_text(asset.connection_point, "connection_point")
     check_location(asset.latitude_micro, asset.longitude_micro)
-    check_int(asset.commissioned_ms, "commissioned_ms", 0, MAX_TIME_MS)
+    arg_int(asset.commissioned_ms, "commissioned_ms", 0, MAX_TIME_MS)
     equipment = asset.equipment
     check_equipment(equipment.manufacturer, equipment.model, equipment.serial,
                     equipment.inverter_model, equipment.unit_count)
-    check_meter_id(asset.meter_id)
+    arg_meter_id(asset.meter_id)
     if asset.status not in STATUSES:
         raise ValueError(f"unknown status {asset.status!r}")
-    check_int(asset.revision, "revision", 1, MAX_TIME_MS)
+    arg_int(asset.revision, "revision", 1, MAX_TIME_MS)
     steps: list[Attestation | Approval] = [s for s in (asset.attestation, asset.approval) if s]
     for step in steps:
         for name in ("revision", "height", "time_ms"):
-            check_int(getattr(step, name), name, 0, MAX_TIME_MS)
+            arg_int(getattr(step, name), name, 0, MAX_TIME_MS)
     if asset.attestation is not None:
         check_evidence_hash(asset.attestation.evidence_hash)
     return asset_id, asset
@@ -138,45 +136,41 @@ def _asset(entry: Any, params: RegistrationParams) -> tuple[int, Asset]:
 
 def _history(entry: Any) -> HistoryEntry:
     history = history_from_json(entry)
-    check_int(history.height, "height", 0, MAX_TIME_MS)
-    check_int(history.time_ms, "time_ms", 0, MAX_TIME_MS)
+    arg_int(history.height, "height", 0, MAX_TIME_MS)
+    arg_int(history.time_ms, "time_ms", 0, MAX_TIME_MS)
     if history.status not in STATUSES:
         raise ValueError(f"unknown status {history.status!r}")
-    check_text(history.reason, "reason", MAX_REASON_LEN)
+    arg_text(history.reason, "reason", MAX_REASON_LEN)
     return history
 
 
 def _certification(entry: Any) -> Certification:
     certification = certification_from_json(entry)
     check_scheme(certification.scheme)
-    check_text(certification.certificate_id, "certificate_id")
+    arg_text(certification.certificate_id, "certificate_id")
     for name in ("valid_from_ms", "valid_to_ms", "height"):
-        check_int(getattr(certification, name), name, 0, MAX_TIME_MS)
+        arg_int(getattr(certification, name), name, 0, MAX_TIME_MS)
     return certification
 
 
 def init_genesis(keeper: RegistrationKeeper, state: Overlay, section: Mapping[str, Any]) -> None:
-    if not isinstance(section, Mapping):
-        raise ValueError("the registration section must be an object")
-    unknown = sorted(set(section) - SECTION_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown fields: {', '.join(unknown)}")
+    check_section(section, "registration", SECTION_FIELDS)
     params = RegistrationParams.from_json(dict(section.get("params", {})))
     keeper.set_params(state, params)
-    for index, entry in enumerate(entries(section, "zones")):
+    for index, entry in enumerate(FIELDS.entries(section, "zones")):
         where = f"zones[{index}]"
         zone_id, zone = checked(where, _zone, entry)
         if keeper.get_zone(state, zone_id) is not None:
             raise ValueError(f"{where}: duplicate zone {zone_id!r}")
         keeper.set_zone(state, zone_id, zone)
-    for index, entry in enumerate(entries(section, "producers")):
+    for index, entry in enumerate(FIELDS.entries(section, "producers")):
         where = f"producers[{index}]"
         address, producer = checked(where, _producer, entry, params)
         if keeper.get_producer(state, address) is not None:
             raise ValueError(f"{where}: duplicate producer 0x{address.hex()}")
         keeper.set_producer(state, address, producer)
     last_id = 0
-    for index, entry in enumerate(entries(section, "assets")):
+    for index, entry in enumerate(FIELDS.entries(section, "assets")):
         last_id = max(last_id, import_asset(keeper, state, params, entry, f"assets[{index}]"))
     next_id = section.get("next_asset_id", last_id + 1)
     if type(next_id) is not int or next_id <= last_id:

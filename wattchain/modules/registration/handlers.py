@@ -23,6 +23,7 @@ from wattchain.modules.registration.errors import (
     UnknownProducer,
     UnknownZone,
 )
+from wattchain.modules.registration.expected import RoleChecker
 from wattchain.modules.registration.keeper import RegistrationKeeper
 from wattchain.modules.registration.lifecycle import authorize, next_status
 from wattchain.modules.registration.types import (
@@ -32,7 +33,6 @@ from wattchain.modules.registration.types import (
     Equipment,
     HistoryEntry,
     Producer,
-    RoleChecker,
     Zone,
 )
 from wattchain.modules.registration.validation import (
@@ -42,15 +42,12 @@ from wattchain.modules.registration.validation import (
     check_capacity,
     check_contact_uri,
     check_equipment,
-    check_int,
     check_location,
     check_metadata,
-    check_meter_id,
     check_producer_kind,
-    check_text,
-    check_zone_id,
 )
-from wattchain.vm.interface import Context, expect_args
+from wattchain.vm.fields import arg_int, arg_meter_id, arg_text, arg_zone_id, expect_args
+from wattchain.vm.interface import Context, require_role
 
 MAX_HOSTING_CAPACITY_W = 1 << 62
 
@@ -66,8 +63,7 @@ class BaseHandlers:
         return self.roles.get_account(ctx.state, ctx.sender).has_role(role)
 
     def require_role(self, ctx: Context, role: str) -> None:
-        if not self.has_role(ctx, role):
-            raise MissingRole(f"this action needs the {role!r} role")
+        require_role(self.roles, ctx, role, MissingRole)
 
     def load_asset(self, ctx: Context, asset_id: int) -> Asset:
         asset = self.keeper.get_asset(ctx.state, asset_id)
@@ -111,9 +107,9 @@ class RegistryHandlers(BaseHandlers):
         """[zone_id, name, hosting_capacity_w] (dso): create a zone, or change one you operate."""
         zone_raw, name_raw, hosting_raw = expect_args(args, 3, "zone id, name, hosting capacity W")
         self.require_role(ctx, "dso")
-        zone_id = check_zone_id(zone_raw)
-        name = check_text(name_raw, "zone name")
-        hosting = check_int(hosting_raw, "hosting capacity (W)", 1, MAX_HOSTING_CAPACITY_W)
+        zone_id = arg_zone_id(zone_raw)
+        name = arg_text(name_raw, "zone name")
+        hosting = arg_int(hosting_raw, "hosting capacity (W)", 1, MAX_HOSTING_CAPACITY_W)
         zone = self.keeper.get_zone(ctx.state, zone_id)
         if zone is None:
             zone = Zone(name, hosting, ctx.sender)
@@ -142,7 +138,7 @@ class RegistryHandlers(BaseHandlers):
         name_raw, kind_raw, uri_raw, metadata_raw = expect_args(
             args, 4, "name, kind, contact URI, metadata")
         self.require_role(ctx, "producer")
-        name = check_text(name_raw, "producer name")
+        name = arg_text(name_raw, "producer name")
         kind = check_producer_kind(kind_raw)
         contact = check_contact_uri(uri_raw)
         metadata = check_metadata(metadata_raw, self.keeper.params(ctx.state))
@@ -176,16 +172,16 @@ class RegistryHandlers(BaseHandlers):
         asset_type = check_asset_type(type_raw)
         capacity_w, energy_wh = check_capacity(asset_type, capacity_raw, energy_raw,
                                                self.keeper.params(ctx.state))
-        zone_id = check_zone_id(zone_raw)
+        zone_id = arg_zone_id(zone_raw)
         self.load_zone(ctx, zone_id)
         latitude, longitude = check_location(latitude_raw, longitude_raw)
         asset_id = self.keeper.next_asset_id(ctx.state)
         equipment = check_equipment(*equipment_raw)
-        meter_id = check_meter_id(meter_raw)
+        meter_id = arg_meter_id(meter_raw)
         self.check_unbound(ctx, asset_id, equipment, meter_id)
         asset = Asset(ctx.sender, asset_type, capacity_w, energy_wh, zone_id,
-                      check_text(point_raw, "connection point"), latitude, longitude,
-                      check_int(commissioned_raw, "commissioning time (ms)", 0, MAX_TIME_MS),
+                      arg_text(point_raw, "connection point"), latitude, longitude,
+                      arg_int(commissioned_raw, "commissioning time (ms)", 0, MAX_TIME_MS),
                       equipment, meter_id, SUBMITTED, 1)
         self.keeper.set_next_asset_id(ctx.state, asset_id + 1)
         self.keeper.append_history(ctx.state, asset_id, asset, HistoryEntry(
@@ -213,7 +209,7 @@ class RegistryHandlers(BaseHandlers):
         capacity_w, energy_wh = check_capacity(old.asset_type, capacity_raw, energy_raw,
                                                self.keeper.params(ctx.state))
         equipment = check_equipment(*equipment_raw)
-        meter_id = check_meter_id(meter_raw)
+        meter_id = arg_meter_id(meter_raw)
         self.check_unbound(ctx, asset_id, equipment, meter_id)
         respecified = (capacity_w, energy_wh, equipment) != (old.capacity_w, old.energy_wh,
                                                              old.equipment)

@@ -3,8 +3,9 @@
 ``save_asset`` is the only way an asset record is written: it also keeps
 every derived key in step (the owner, zone, status and type indexes, the
 serial and meter bindings) and the zone's connected capacity, by diffing
-the old record against the new one. The keeper is also the module's
-``ProducerRegistry`` for other modules.
+the old record against the new one. The keeper is also what other
+modules read assets and zones from (each through its own ``expected``
+Protocol).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from wattchain.modules.registration.types import (
     RegistrationParams,
     Zone,
 )
+from wattchain.vm.params import ParamsKeeper
 from wattchain.vm.state import Overlay, StateReader
 
 
@@ -53,15 +55,11 @@ def certification_derived_keys(asset_id: int, seq: int,
     }
 
 
-class RegistrationKeeper:
-    # -- params and counters -------------------------------------------------------
+class RegistrationKeeper(ParamsKeeper[RegistrationParams]):
+    def __init__(self) -> None:
+        super().__init__(keys.PARAMS_KEY, RegistrationParams)
 
-    def params(self, state: StateReader) -> RegistrationParams:
-        raw = state.get(keys.PARAMS_KEY)
-        return RegistrationParams() if raw is None else RegistrationParams(*codec.decode(raw))
-
-    def set_params(self, state: Overlay, params: RegistrationParams) -> None:
-        state.set(keys.PARAMS_KEY, codec.encode(params.to_list()))
+    # -- counters ----------------------------------------------------------------------
 
     def next_asset_id(self, state: StateReader) -> int:
         raw = state.get(keys.NEXT_ASSET_KEY)
@@ -70,7 +68,7 @@ class RegistrationKeeper:
     def set_next_asset_id(self, state: Overlay, value: int) -> None:
         state.set(keys.NEXT_ASSET_KEY, packb(value))
 
-    # -- zones ---------------------------------------------------------------------
+    # -- zones -------------------------------------------------------------------------
 
     def get_zone(self, state: StateReader, zone_id: str) -> Zone | None:
         raw = state.get(keys.zone_key(zone_id))
@@ -84,7 +82,7 @@ class RegistrationKeeper:
         for key, raw in state.iterate(keys.ZONE_PREFIX):
             yield key[start:].decode(), Zone(*codec.decode(raw))
 
-    # -- producers -----------------------------------------------------------------
+    # -- producers ---------------------------------------------------------------------
 
     def get_producer(self, state: StateReader, address: bytes) -> Producer | None:
         raw = state.get(keys.producer_key(address))
@@ -98,7 +96,7 @@ class RegistrationKeeper:
         for key, raw in state.iterate(keys.PRODUCER_PREFIX):
             yield key[start:], Producer(*codec.decode(raw))
 
-    # -- assets --------------------------------------------------------------------
+    # -- assets ------------------------------------------------------------------------
 
     def get_asset(self, state: StateReader, asset_id: int) -> Asset | None:
         raw = state.get(keys.asset_key(asset_id))
@@ -145,7 +143,7 @@ class RegistrationKeeper:
         raw = state.get(keys.meter_key(meter_id))
         return None if raw is None else keys.decode_id(raw)
 
-    # -- history -------------------------------------------------------------------
+    # -- history -----------------------------------------------------------------------
 
     def append_history(self, state: Overlay, asset_id: int, asset: Asset,
                        entry: HistoryEntry) -> None:
@@ -165,7 +163,7 @@ class RegistrationKeeper:
         raw = state.get(keys.history_key(asset_id, asset.history_length - 1))
         return None if raw is None else HistoryEntry(*codec.decode(raw))
 
-    # -- certifications ------------------------------------------------------------
+    # -- certifications ----------------------------------------------------------------
 
     def add_certification(self, state: Overlay, asset_id: int, asset: Asset,
                           certification: Certification) -> int:
@@ -203,7 +201,7 @@ class RegistrationKeeper:
         raw = state.get(keys.certification_key(asset_id, seq))
         return None if raw is None else Certification(*codec.decode(raw))
 
-    # -- ProducerRegistry ----------------------------------------------------------
+    # -- what metering and trading read ------------------------------------------------
 
     def active_capacity(self, state: StateReader, asset_id: int, at_ms: int) -> int:
         asset = self.get_asset(state, asset_id)
@@ -230,7 +228,7 @@ class RegistrationKeeper:
         asset = self.get_asset(state, asset_id)
         return None if asset is None else asset.zone_id
 
-    # -- what balancing reads ------------------------------------------------------
+    # -- what balancing reads ----------------------------------------------------------
 
     def zone_ids(self, state: StateReader) -> list[str]:
         """Every registered zone id, ascending."""

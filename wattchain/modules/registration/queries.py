@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from wattchain.crypto import parse_address
 from wattchain.modules.registration import keys
 from wattchain.modules.registration.errors import RecordNotFound
 from wattchain.modules.registration.keeper import RegistrationKeeper
@@ -30,44 +29,17 @@ from wattchain.modules.registration.views import (
     producer_json,
     zone_json,
 )
-from wattchain.vm.errors import InvalidQuery
+from wattchain.vm.fields import (
+    MAX_INT,
+    query_address,
+    query_int,
+    query_optional_choice,
+    query_text,
+)
 from wattchain.vm.state import StateReader
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1_000
-
-
-def data_int(data: Mapping[str, Any], name: str, default: int | None = None,
-             low: int = 0, high: int = (1 << 63) - 1) -> int:
-    value = data.get(name, default)
-    if type(value) is not int or not low <= value <= high:
-        raise InvalidQuery(f"data.{name} must be an integer in {low}..{high}")
-    return value
-
-
-def data_choice(data: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if value not in choices:
-        raise InvalidQuery(f"data.{name} must be one of {', '.join(choices)}")
-    return str(value)
-
-
-def data_address(data: Mapping[str, Any], name: str) -> bytes:
-    try:
-        return parse_address(str(data[name]))
-    except KeyError:
-        raise InvalidQuery(f"this query needs data {{\"{name}\": \"0x...\"}}") from None
-    except ValueError as exc:
-        raise InvalidQuery(str(exc)) from None
-
-
-def data_text(data: Mapping[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value:
-        raise InvalidQuery(f"this query needs data {{\"{name}\": \"...\"}}")
-    return value
 
 
 class RegistrationQueries:
@@ -78,7 +50,7 @@ class RegistrationQueries:
         return self.keeper.params(state).to_json()
 
     def zone(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        zone_id = data_text(data, "zone_id")
+        zone_id = query_text(data, "zone_id")
         zone = self.keeper.get_zone(state, zone_id)
         if zone is None:
             raise RecordNotFound(f"no zone {zone_id!r}")
@@ -88,7 +60,7 @@ class RegistrationQueries:
         return {"zones": [zone_json(z, zone) for z, zone in self.keeper.iterate_zones(state)]}
 
     def producer(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        address = data_address(data, "address")
+        address = query_address(data, "address")
         producer = self.keeper.get_producer(state, address)
         if producer is None:
             raise RecordNotFound(f"no producer profile for 0x{address.hex()}")
@@ -96,14 +68,14 @@ class RegistrationQueries:
                 "assets": self.keeper.assets_of(state, address)}
 
     def producers(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        kind = data_choice(data, "kind", PRODUCER_KINDS)
+        kind = query_optional_choice(data, "kind", PRODUCER_KINDS)
         return {"producers": [producer_json(address, producer) for address, producer
                               in self.keeper.iterate_producers(state)
                               if kind is None or producer.kind == kind]}
 
     def asset(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         """The asset, its certifications and, given ``at_ms``, what it may back then."""
-        asset_id = data_int(data, "asset_id", low=1)
+        asset_id = query_int(data, "asset_id", low=1, high=MAX_INT)
         asset = self.keeper.get_asset(state, asset_id)
         if asset is None:
             raise RecordNotFound(f"no asset with id {asset_id}")
@@ -111,14 +83,14 @@ class RegistrationQueries:
         value["certifications"] = [certification_json(c)
                                    for c in self.keeper.certifications(state, asset_id)]
         if "at_ms" in data:
-            at_ms = data_int(data, "at_ms")
+            at_ms = query_int(data, "at_ms", high=MAX_INT)
             value["at_ms"] = at_ms
             value["active_capacity_w"] = self.keeper.active_capacity(state, asset_id, at_ms)
             value["renewable"] = self.keeper.is_renewable(state, asset_id, at_ms)
         return value
 
     def history(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        asset_id = data_int(data, "asset_id", low=1)
+        asset_id = query_int(data, "asset_id", low=1, high=MAX_INT)
         if self.keeper.get_asset(state, asset_id) is None:
             raise RecordNotFound(f"no asset with id {asset_id}")
         return {"asset_id": asset_id,
@@ -126,12 +98,12 @@ class RegistrationQueries:
 
     def assets(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         """Assets filtered by any of owner, zone_id, type, status; ``after`` an id pages on."""
-        owner = data_address(data, "owner") if "owner" in data else None
-        zone_id = data_text(data, "zone_id") if "zone_id" in data else None
-        asset_type = data_choice(data, "type", ASSET_TYPES)
-        status = data_choice(data, "status", STATUSES)
-        after = data_int(data, "after", 0)
-        limit = data_int(data, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        owner = query_address(data, "owner") if "owner" in data else None
+        zone_id = query_text(data, "zone_id") if "zone_id" in data else None
+        asset_type = query_optional_choice(data, "type", ASSET_TYPES)
+        status = query_optional_choice(data, "status", STATUSES)
+        after = query_int(data, "after", 0, high=MAX_INT)
+        limit = query_int(data, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         items: list[dict[str, Any]] = []
         for asset_id, asset in self._candidates(state, owner, zone_id, asset_type, status):
             if asset_id <= after or (owner is not None and asset.owner != owner):
@@ -167,7 +139,7 @@ class RegistrationQueries:
     def capacity(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         """Per zone: hosting and connected W, and per type active, connected and pending
         (submitted or attested) W and active storage Wh."""
-        only = data_text(data, "zone_id") if "zone_id" in data else None
+        only = query_text(data, "zone_id") if "zone_id" in data else None
         zones = []
         for zone_id, zone in self.keeper.iterate_zones(state):
             if only is not None and zone_id != only:
@@ -193,8 +165,8 @@ class RegistrationQueries:
 
     def expiring(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         """Certifications whose validity ends before ``before_ms``, soonest first."""
-        before_ms = data_int(data, "before_ms")
-        limit = data_int(data, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        before_ms = query_int(data, "before_ms", high=MAX_INT)
+        limit = query_int(data, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         items = []
         for _, asset_id, seq in self.keeper.iterate_expiring(state, before_ms):
             certification = self.keeper.get_certification(state, asset_id, seq)

@@ -1,5 +1,4 @@
-"""Zones, producers, assets, certifications, and the Protocols the
-registration module uses and offers.
+"""Zones, producers, assets and certifications.
 
 Every record encodes to a canonical msgpack array (``to_list``) and decodes
 back with ``from_list``; power is in W, energy in Wh, locations in
@@ -9,10 +8,10 @@ micro-degrees and times in ms of block time. Nothing here is a float.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from wattchain.vm.params import IntegerParams
-from wattchain.vm.state import StateReader
+from wattchain.vm.records import Record
 
 ASSET_TYPES: tuple[str, ...] = ("solar", "wind", "hydro", "biomass", "geothermal", "storage",
                                 "flexible_load")
@@ -44,18 +43,15 @@ class RegistrationParams(IntegerParams):
 
 
 @dataclass(slots=True)
-class Zone:
+class Zone(Record):
     name: str
     hosting_capacity_w: int
     operator: bytes  # the DSO that created the zone; only it changes or approves in it
     connected_w: int = 0  # capacity of CONNECTED assets; derived, kept in step by the keeper
 
-    def to_list(self) -> list[Any]:
-        return [self.name, self.hosting_capacity_w, self.operator, self.connected_w]
-
 
 @dataclass(slots=True)
-class Producer:
+class Producer(Record):
     name: str
     kind: str
     contact_uri: str
@@ -63,25 +59,18 @@ class Producer:
     registered_height: int
     registered_time_ms: int
 
-    def to_list(self) -> list[Any]:
-        return [self.name, self.kind, self.contact_uri, self.metadata, self.registered_height,
-                self.registered_time_ms]
-
 
 @dataclass(slots=True)
-class Equipment:
+class Equipment(Record):
     manufacturer: str
     model: str
     serial: str  # unique chain-wide: one physical installation backs one asset
     inverter_model: str  # "" when there is none (e.g. a hydro turbine on a generator)
     unit_count: int
 
-    def to_list(self) -> list[Any]:
-        return [self.manufacturer, self.model, self.serial, self.inverter_model, self.unit_count]
-
 
 @dataclass(slots=True)
-class Attestation:
+class Attestation(Record):
     """A certifier's signed statement (its tx) that it inspected this revision."""
 
     certifier: bytes
@@ -90,21 +79,15 @@ class Attestation:
     height: int
     time_ms: int
 
-    def to_list(self) -> list[Any]:
-        return [self.certifier, self.evidence_hash, self.revision, self.height, self.time_ms]
-
 
 @dataclass(slots=True)
-class Approval:
+class Approval(Record):
     """The zone DSO's approval of the grid connection of one revision."""
 
     dso: bytes
     revision: int
     height: int
     time_ms: int
-
-    def to_list(self) -> list[Any]:
-        return [self.dso, self.revision, self.height, self.time_ms]
 
 
 @dataclass(slots=True)
@@ -153,19 +136,16 @@ class Asset:
 
 
 @dataclass(slots=True)
-class HistoryEntry:
+class HistoryEntry(Record):
     height: int
     time_ms: int
     status: str
     actor: bytes
     reason: str
 
-    def to_list(self) -> list[Any]:
-        return [self.height, self.time_ms, self.status, self.actor, self.reason]
-
 
 @dataclass(slots=True)
-class Certification:
+class Certification(Record):
     scheme: str
     certificate_id: str
     certifier: bytes
@@ -173,47 +153,5 @@ class Certification:
     valid_to_ms: int  # exclusive
     height: int
 
-    def to_list(self) -> list[Any]:
-        return [self.scheme, self.certificate_id, self.certifier, self.valid_from_ms,
-                self.valid_to_ms, self.height]
-
     def is_valid_at(self, at_ms: int) -> bool:
         return self.valid_from_ms <= at_ms < self.valid_to_ms
-
-
-# -- Protocols ------------------------------------------------------------------------
-
-
-class RoleHolder(Protocol):
-    def has_role(self, role: str) -> bool: ...
-
-
-class RoleChecker(Protocol):
-    """Who holds which role; the accounts keeper provides it."""
-
-    def get_account(self, state: StateReader, address: bytes) -> RoleHolder: ...
-
-
-class ProducerRegistry(Protocol):
-    """What other modules (metering, trading, balancing) may ask of registration.
-
-    Unknown assets are answered with 0, False, None: callers need no error path.
-    """
-
-    def active_capacity(self, state: StateReader, asset_id: int, at_ms: int) -> int:
-        """Nameplate W of an active asset commissioned by ``at_ms``; else 0."""
-        ...
-
-    def is_renewable(self, state: StateReader, asset_id: int, at_ms: int) -> bool:
-        """An active renewable asset with a certification valid at ``at_ms``."""
-        ...
-
-    def assets_of(self, state: StateReader, account: bytes) -> list[int]:
-        """Ids of every asset the account owns (any status), ascending."""
-        ...
-
-    def zone_of(self, state: StateReader, asset_id: int) -> str | None: ...
-
-    def zone_operator(self, state: StateReader, zone_id: str) -> bytes | None:
-        """The DSO that operates ``zone_id``, or None for an unknown zone."""
-        ...

@@ -1,7 +1,8 @@
 """Argument checks shared by the handlers and genesis import.
 
 Each check returns the canonical value or raises a typed error; none reads
-or writes state.
+or writes state. Checks every module shares (ids, integers, text) are in
+``vm.fields``.
 """
 
 from __future__ import annotations
@@ -24,32 +25,16 @@ from wattchain.modules.registration.types import (
     Equipment,
     RegistrationParams,
 )
-from wattchain.vm.errors import InvalidArgs
+from wattchain.vm.errors import InvalidArgs, TxError
+from wattchain.vm.fields import MAX_INT, arg_int, arg_text
 
 MAX_NAME_LEN = 64
 MAX_URI_LEN = 256
 MAX_REASON_LEN = 256
 MAX_COORDINATE = {"latitude": 90_000_000, "longitude": 180_000_000}
-MAX_TIME_MS = (1 << 63) - 1
+MAX_TIME_MS = MAX_INT
 HASH_LEN = 32
-# ASCII only, so every node (whatever its Python's Unicode tables) agrees.
-ZONE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,31}")
-METER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+")
-
-
-def check_int(value: Any, name: str, low: int, high: int) -> int:
-    if type(value) is not int or not low <= value <= high:
-        raise InvalidArgs(f"{name} must be an integer in {low}..{high}")
-    return value
-
-
-def check_text(value: Any, name: str, max_len: int = MAX_NAME_LEN, *,
-               allow_empty: bool = False) -> str:
-    low = 0 if allow_empty else 1
-    if type(value) is not str or not low <= len(value) <= max_len:
-        raise InvalidArgs(f"{name} must be text of {low}..{max_len} characters")
-    return value
 
 
 def check_asset_id(value: Any) -> int:
@@ -58,41 +43,23 @@ def check_asset_id(value: Any) -> int:
     return value
 
 
-def check_zone_id(value: Any) -> str:
-    if type(value) is not str or not ZONE_ID.fullmatch(value):
-        raise InvalidArgs("zone id must be 1-32 ASCII letters, digits or . _ : - "
-                          "(starting with a letter or digit)")
-    return value
-
-
-def check_meter_id(value: Any) -> str:
-    """A meter id, or "" for no meter."""
-    if value == "":
-        return ""
-    if type(value) is not str or not METER_ID.fullmatch(value):
-        raise InvalidArgs("meter id must be empty or 1-64 ASCII letters, digits or . _ : -")
+def check_choice(value: Any, choices: tuple[str, ...], error: type[TxError],
+                 what: str, plural: str) -> str:
+    if type(value) is not str or value not in choices:
+        raise error(f"unknown {what} {value!r}; {plural} are {', '.join(choices)}")
     return value
 
 
 def check_asset_type(value: Any) -> str:
-    if type(value) is not str or value not in ASSET_TYPES:
-        raise UnknownAssetType(f"unknown asset type {value!r}; types are "
-                               f"{', '.join(ASSET_TYPES)}")
-    return value
+    return check_choice(value, ASSET_TYPES, UnknownAssetType, "asset type", "types")
 
 
 def check_producer_kind(value: Any) -> str:
-    if type(value) is not str or value not in PRODUCER_KINDS:
-        raise UnknownProducerKind(f"unknown producer kind {value!r}; kinds are "
-                                  f"{', '.join(PRODUCER_KINDS)}")
-    return value
+    return check_choice(value, PRODUCER_KINDS, UnknownProducerKind, "producer kind", "kinds")
 
 
 def check_scheme(value: Any) -> str:
-    if type(value) is not str or value not in SCHEMES:
-        raise UnknownScheme(f"unknown certification scheme {value!r}; schemes are "
-                            f"{', '.join(SCHEMES)}")
-    return value
+    return check_choice(value, SCHEMES, UnknownScheme, "certification scheme", "schemes")
 
 
 def check_contact_uri(value: Any) -> str:
@@ -145,7 +112,7 @@ def check_evidence_hash(value: Any) -> bytes:
 
 def check_equipment(manufacturer: Any, model: Any, serial: Any, inverter_model: Any,
                     unit_count: Any) -> Equipment:
-    return Equipment(check_text(manufacturer, "manufacturer"), check_text(model, "model"),
-                     check_text(serial, "serial"),
-                     check_text(inverter_model, "inverter model", allow_empty=True),
-                     check_int(unit_count, "unit count", 1, 1_000_000))
+    return Equipment(arg_text(manufacturer, "manufacturer"), arg_text(model, "model"),
+                     arg_text(serial, "serial"),
+                     arg_text(inverter_model, "inverter model", allow_empty=True),
+                     arg_int(unit_count, "unit count", 1, 1_000_000))

@@ -35,30 +35,34 @@ from wattchain.modules.registration.validation import (
     MAX_TIME_MS,
     check_asset_id,
     check_evidence_hash,
-    check_int,
     check_scheme,
-    check_text,
 )
-from wattchain.vm.interface import Context, expect_args
+from wattchain.vm.fields import arg_int, arg_text, expect_args
+from wattchain.vm.interface import Context
 
 
 def check_revision(asset: Asset, value: Any) -> None:
-    revision = check_int(value, "revision", 1, MAX_TIME_MS)
+    revision = arg_int(value, "revision", 1, MAX_TIME_MS)
     if revision != asset.revision:
         raise StaleRevision(f"the asset is at revision {asset.revision}, not {revision}: "
                             "it changed since you inspected it")
 
 
 class WorkflowHandlers(BaseHandlers):
-    def attest(self, ctx: Context, args: list[Any]) -> None:
-        """[asset_id, revision, evidence_hash] (certifier, not the owner)."""
-        asset_raw, revision_raw, evidence_raw = expect_args(
-            args, 3, "asset id, revision, evidence hash (32 bytes)")
+    def certifier_asset(self, ctx: Context, asset_raw: Any, verb: str) -> tuple[int, Asset]:
+        """(id, record) of the asset a certifier acts on: any but its own."""
         self.require_role(ctx, "certifier")
         asset_id = check_asset_id(asset_raw)
         old = self.load_asset(ctx, asset_id)
         if old.owner == ctx.sender:
-            raise SelfAttestation("a certifier may not attest its own asset")
+            raise SelfAttestation(f"a certifier may not {verb} its own asset")
+        return asset_id, old
+
+    def attest(self, ctx: Context, args: list[Any]) -> None:
+        """[asset_id, revision, evidence_hash] (certifier, not the owner)."""
+        asset_raw, revision_raw, evidence_raw = expect_args(
+            args, 3, "asset id, revision, evidence hash (32 bytes)")
+        asset_id, old = self.certifier_asset(ctx, asset_raw, "attest")
         check_revision(old, revision_raw)
         evidence_hash = check_evidence_hash(evidence_raw)
         new = dataclasses.replace(old, status=next_status("attest", old.status), attestation=(
@@ -100,7 +104,7 @@ class WorkflowHandlers(BaseHandlers):
     def _authority_step(self, ctx: Context, args: list[Any], action: str) -> None:
         asset_raw, reason_raw = expect_args(args, 2, "asset id, reason")
         asset_id = check_asset_id(asset_raw)
-        reason = check_text(reason_raw, "reason", MAX_REASON_LEN)
+        reason = arg_text(reason_raw, "reason", MAX_REASON_LEN)
         old = self.load_asset(ctx, asset_id)
         authorize(action, self.labels(ctx, asset_id, old))
         new = dataclasses.replace(old, status=next_status(action, old.status))
@@ -131,20 +135,16 @@ class WorkflowHandlers(BaseHandlers):
         the owner) on a verified renewable asset; valid from (inclusive) to (exclusive)."""
         asset_raw, scheme_raw, certificate_raw, from_raw, to_raw = expect_args(
             args, 5, "asset id, scheme, certificate id, valid from ms, valid to ms")
-        self.require_role(ctx, "certifier")
-        asset_id = check_asset_id(asset_raw)
-        old = self.load_asset(ctx, asset_id)
-        if old.owner == ctx.sender:
-            raise SelfAttestation("a certifier may not certify its own asset")
+        asset_id, old = self.certifier_asset(ctx, asset_raw, "certify")
         if old.asset_type not in RENEWABLE_TYPES:
             raise NotRenewable(f"a {old.asset_type} asset carries no renewable certification")
         if old.status not in CERTIFIABLE:
             raise InvalidTransition(f"only a verified asset can be certified; this one is "
                                     f"{old.status}")
         scheme = check_scheme(scheme_raw)
-        certificate_id = check_text(certificate_raw, "certificate id")
-        valid_from = check_int(from_raw, "valid from (ms)", 0, MAX_TIME_MS)
-        valid_to = check_int(to_raw, "valid to (ms)", 0, MAX_TIME_MS)
+        certificate_id = arg_text(certificate_raw, "certificate id")
+        valid_from = arg_int(from_raw, "valid from (ms)", 0, MAX_TIME_MS)
+        valid_to = arg_int(to_raw, "valid to (ms)", 0, MAX_TIME_MS)
         if not valid_from < valid_to or valid_to <= ctx.time_ms:
             raise InvalidValidity("the validity must start before it ends and end after "
                                   f"the block time {ctx.time_ms}")

@@ -1,63 +1,60 @@
-"""Errors of the trading module (codespace "trading")."""
+"""Errors of the trading module (codespace "trading").
+
+Codes are public and never change meaning; append new ones.
+"""
 
 from __future__ import annotations
 
-from wattchain.vm.errors import QueryError, TxError
+from wattchain.vm import errors
 
 
-class TradingError(TxError):
-    codespace = "trading"
-    code = 100
+class TradingError(errors.TxError, codespace="trading", code=100):
+    """Base of the trading module's errors."""
 
 
-class InvalidOrderArgs(TradingError):
-    code = 101
+class InvalidOrderArgs(TradingError, code=101):
+    """An order's side, interval, energy, counterparty or asset is malformed."""
 
 
-class GateClosed(TradingError):
-    code = 102
+class GateClosed(TradingError, code=102):
+    """The book of that interval closed (gate closure passed)."""
 
 
-class NotOwner(TradingError):
-    code = 103
+class NotOwner(TradingError, code=103):
+    """Only the order's (or certificate's) owner may change it."""
 
 
-class OrderNotOpen(TradingError):
-    code = 104
+class OrderNotOpen(TradingError, code=104):
+    """The order is filled, cancelled, expired or closed."""
 
 
-class NoCapacity(TradingError):
-    code = 105
+class NoCapacity(TradingError, code=105):
+    """The asset's capacity over the interval does not cover the open sells."""
 
 
-class OutsidePriceBand(TradingError):
-    code = 106
+class OutsidePriceBand(TradingError, code=106):
+    """The price is outside the zone's price band."""
 
 
-class UnknownOrder(TradingError):
-    code = 107
+class UnknownOrder(TradingError, code=107):
+    """No order with that id."""
 
 
-class NotDso(TradingError):
-    code = 108
+class NotDso(TradingError, code=108):
+    """Only the zone's DSO may set its fee, band, mode, price or links."""
 
 
-class TooManyOrders(TradingError):
-    code = 109
+class TooManyOrders(TradingError, code=109):
+    """The account has ``max_open_orders`` open orders."""
 
 
-class CertificateError(TradingError):
-    code = 110
+class CertificateError(TradingError, code=110):
+    """A certificate that is unknown, not the sender's or already retired."""
 
 
-class MarketSuspended(TradingError):
+class MarketSuspended(TradingError, code=111):
     """An emergency in the zone suspended its market, or caps its prices."""
 
-    code = 111
 
-
-class TradingRecordNotFound(QueryError):
+class RecordNotFound(errors.RecordNotFound, codespace="trading"):
     """A query for an order or clearing that does not exist."""
-
-    codespace = "trading"
-    code = 150

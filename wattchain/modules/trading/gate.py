@@ -30,6 +30,7 @@ from __future__ import annotations
 from wattchain.modules.trading.clearing import Fill, clear
 from wattchain.modules.trading.clearing import Order as AuctionOrder
 from wattchain.modules.trading.cross_zone import CrossZone
+from wattchain.modules.trading.expected import Registry
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.types import (
@@ -41,7 +42,6 @@ from wattchain.modules.trading.types import (
     RESTRICTION_SUSPENDED,
     SELL,
     Order,
-    Registry,
     Trade,
 )
 from wattchain.vm.interface import Context

@@ -31,6 +31,7 @@ from wattchain.modules.trading.errors import (
     TooManyOrders,
     UnknownOrder,
 )
+from wattchain.modules.trading.expected import Bank, Registry
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.types import (
@@ -45,12 +46,11 @@ from wattchain.modules.trading.types import (
     RESTRICTION_SUSPENDED,
     SELL,
     SIDES,
-    Bank,
     Order,
-    Registry,
     cost_of,
 )
-from wattchain.vm.interface import Context, arg_address, arg_amount, arg_text, expect_args
+from wattchain.vm.fields import arg_address, arg_amount, arg_text, expect_args
+from wattchain.vm.interface import Context
 
 USAGE = ("side (buy|sell), zone, interval_start_ms, energy_wh, price_per_kwh, expiry_ms, "
          "renewable_only (0|1), counterparty (address or empty bytes), asset_id")
@@ -176,10 +176,13 @@ class TradingHandlers:
             self.bank.transfer(ctx.state, ESCROW_ACCOUNT, order.owner, refund)
         order.escrow = keep
 
+    def _zone_and_rate(self, ctx: Context, args: list[Any], name: str) -> tuple[str, int]:
+        """[zone, <name> per kWh] of a zone the sender operates."""
+        zone_raw, rate_raw = expect_args(args, 2, f"zone, {name} per kWh")
+        return self._operated_zone(ctx, zone_raw), arg_amount(rate_raw, name, allow_zero=True)
+
     def set_grid_fee(self, ctx: Context, args: list[Any]) -> None:
-        zone_raw, fee_raw = expect_args(args, 2, "zone, fee per kWh")
-        zone = self._operated_zone(ctx, zone_raw)
-        fee = arg_amount(fee_raw, "fee", allow_zero=True)
+        zone, fee = self._zone_and_rate(ctx, args, "fee")
         self.keeper.set_grid_fee(ctx.state, zone, fee)
         ctx.emit("grid_fee", {"zone": zone, "fee_per_kwh": fee})
 
@@ -215,9 +218,7 @@ class TradingHandlers:
                                      "fee_per_kwh": fee})
 
     def set_imbalance_price(self, ctx: Context, args: list[Any]) -> None:
-        zone_raw, price_raw = expect_args(args, 2, "zone, price per kWh")
-        zone = self._operated_zone(ctx, zone_raw)
-        price = arg_amount(price_raw, "price", allow_zero=True)
+        zone, price = self._zone_and_rate(ctx, args, "price")
         self.keeper.set_imbalance_price(ctx.state, zone, price)
         ctx.emit("imbalance_price", {"zone": zone, "price": price})
 

@@ -38,4 +38,10 @@ def check_capacity(keeper: TradingKeeper, state: StateReader) -> list[str]:
     return problems
 
 
-__all__ = ["check_escrow", "check_capacity", "ESCROW_ACCOUNT"]
+def check_all(keeper: TradingKeeper, state: StateReader) -> list[str]:
+    """The invariants that need only trading's own state (the escrow check also
+    needs the bank: ``TradingModule.check_invariants``)."""
+    return check_capacity(keeper, state)
+
+
+__all__ = ["check_all", "check_escrow", "check_capacity", "ESCROW_ACCOUNT"]

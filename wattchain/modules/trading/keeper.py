@@ -16,6 +16,7 @@ from wattchain.modules.trading.types import (
     Params,
     Trade,
 )
+from wattchain.vm.params import ParamsKeeper
 from wattchain.vm.state import Overlay, StateReader
 
 
@@ -24,15 +25,11 @@ def _int(state: StateReader, key: bytes, default: int = 0) -> int:
     return default if raw is None else int(unpackb(raw))
 
 
-class TradingKeeper:
-    # -- params, fees, bands ---------------------------------------------------------
+class TradingKeeper(ParamsKeeper[Params]):
+    def __init__(self) -> None:
+        super().__init__(keys.PARAMS_KEY, Params)
 
-    def params(self, state: StateReader) -> Params:
-        raw = state.get(keys.PARAMS_KEY)
-        return Params() if raw is None else Params(*codec.decode(raw))
-
-    def set_params(self, state: Overlay, params: Params) -> None:
-        state.set(keys.PARAMS_KEY, codec.encode(params.to_list()))
+    # -- fees, bands, modes ----------------------------------------------------------------
 
     def grid_fee(self, state: StateReader, zone: str) -> int:
         return _int(state, keys.fee_key(zone))

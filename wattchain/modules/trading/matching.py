@@ -10,15 +10,14 @@ seller's capacity stays reserved for the energy sold.
 from __future__ import annotations
 
 from wattchain.modules.trading import keys
+from wattchain.modules.trading.expected import Bank, Registry
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.types import (
     BUY,
     ESCROW_ACCOUNT,
     FILLED,
     OPEN,
-    Bank,
     Order,
-    Registry,
     Trade,
     payment_for,
 )

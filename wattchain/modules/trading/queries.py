@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from wattchain.crypto import format_address, parse_address
-from wattchain.modules.trading.errors import TradingRecordNotFound as NotFound
+from wattchain.crypto import format_address
+from wattchain.modules.trading.errors import RecordNotFound
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.types import BUY, SELL, STATUS_NAMES, Order, Trade
-from wattchain.vm.errors import InvalidQuery
+from wattchain.vm.fields import query_address, query_int, query_text
 from wattchain.vm.state import StateReader
 
 MAX_RESULTS = 1_000
@@ -45,25 +45,12 @@ def clearing_json(record: list[Any]) -> dict[str, Any]:
             "volume_wh": volume, "trades": trades, "height": height, "time_ms": time_ms}
 
 
-def _int(data: Mapping[str, Any], name: str) -> int:
-    value = data.get(name)
-    if type(value) is not int or value < 0:
-        raise InvalidQuery(f"data.{name} must be a non-negative integer")
-    return value
-
-
 def _text(data: Mapping[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value:
-        raise InvalidQuery(f"data.{name} must be a non-empty string")
-    return value
+    return query_text(data, name, message=f"data.{name} must be a non-empty string")
 
 
 def _address(data: Mapping[str, Any], name: str) -> bytes:
-    try:
-        return parse_address(_text(data, name))
-    except ValueError as exc:
-        raise InvalidQuery(str(exc)) from None
+    return query_address(data, name, message=f"data.{name} must be a non-empty string")
 
 
 class TradingQueries:
@@ -74,13 +61,13 @@ class TradingQueries:
         return asdict(self.keeper.params(state))
 
     def order(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        order = self.keeper.get_order(state, _int(data, "order_id"))
+        order = self.keeper.get_order(state, query_int(data, "order_id"))
         if order is None:
-            raise NotFound(f"no order {data['order_id']}")
+            raise RecordNotFound(f"no order {data['order_id']}")
         return order_json(order)
 
     def book(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
-        zone, interval = _text(data, "zone"), _int(data, "interval_start")
+        zone, interval = _text(data, "zone"), query_int(data, "interval_start")
         bids = self.keeper.book_orders(state, zone, interval, BUY)
         offers = self.keeper.book_orders(state, zone, interval, SELL)
         return {"zone": zone, "interval_start": interval,
@@ -97,9 +84,9 @@ class TradingQueries:
 
     def clearing(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
         record = self.keeper.get_clearing(state, _text(data, "zone"),
-                                          _int(data, "interval_start"))
+                                          query_int(data, "interval_start"))
         if record is None:
-            raise NotFound("that book has not cleared (yet)")
+            raise RecordNotFound("that book has not cleared (yet)")
         return clearing_json(record)
 
     def clearings(self, state: StateReader, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,8 +100,8 @@ class TradingQueries:
         account = _address(data, "account") if "account" in data else None
         zone = data.get("zone")
         interval = data.get("interval_start")
-        start = _int(data, "from_ms") if "from_ms" in data else 0
-        end = _int(data, "to_ms") if "to_ms" in data else 1 << 64
+        start = query_int(data, "from_ms") if "from_ms" in data else 0
+        end = query_int(data, "to_ms") if "to_ms" in data else 1 << 64
         found = []
         for trade in self.keeper.iterate_trades(state):
             if account is not None and account not in (trade.buyer, trade.seller):

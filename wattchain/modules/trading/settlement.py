@@ -29,13 +29,11 @@ from collections import defaultdict
 
 from wattchain.modules.trading import keys
 from wattchain.modules.trading.clearing import pro_rata
+from wattchain.modules.trading.expected import Bank, MeteredEnergy, Registry
 from wattchain.modules.trading.keeper import TradingKeeper
 from wattchain.modules.trading.types import (
     ESCROW_ACCOUNT,
     WH_PER_KWH,
-    Bank,
-    MeteredEnergy,
-    Registry,
     Trade,
     payment_for,
 )

@@ -1,12 +1,12 @@
-"""Orders, trades, clearings and the protocols trading needs from other modules."""
+"""Orders, trades, params and the published rounding rules of trading."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from wattchain.hashing import sha256
-from wattchain.vm.state import Overlay, StateReader
+from wattchain.vm.records import Record
 
 BUY = 0
 SELL = 1
@@ -110,50 +110,11 @@ RESTRICTION_SUSPENDED = 2
 
 
 @dataclass(slots=True)
-class Params:
+class Params(Record):
     gate_closure_ms: int = 60_000  # books close this long before their interval starts
     max_order_wh: int = 100_000_000
     max_open_orders: int = 1_000  # per account
     settlement_delay_ms: int = 120_000  # after an interval ends, for late meter readings
-
-    def to_list(self) -> list[int]:
-        return [self.gate_closure_ms, self.max_order_wh, self.max_open_orders,
-                self.settlement_delay_ms]
-
-
-class Bank(Protocol):
-    def transfer(self, state: Overlay, sender: bytes, recipient: bytes, amount: int) -> None: ...
-
-    def get_balance(self, state: StateReader, address: bytes) -> int: ...
-
-
-class Registry(Protocol):
-    def active_capacity(self, state: StateReader, asset_id: int, at_ms: int) -> int: ...
-
-    def is_renewable(self, state: StateReader, asset_id: int, at_ms: int) -> bool: ...
-
-    def assets_of(self, state: StateReader, account: bytes) -> list[int]: ...
-
-    def zone_of(self, state: StateReader, asset_id: int) -> str | None: ...
-
-    def zone_operator(self, state: StateReader, zone_id: str) -> bytes | None: ...
-
-
-class IntervalEnergy(Protocol):
-    @property
-    def import_wh(self) -> int: ...
-
-    @property
-    def export_wh(self) -> int: ...
-
-
-class MeteredEnergy(Protocol):
-    def account_energy(self, state: StateReader, account: bytes,
-                       start_ms: int) -> IntervalEnergy: ...
-
-
-class Roles(Protocol):
-    def get_account(self, state: StateReader, address: bytes) -> Any: ...
 
 
 def cost_of(energy_wh: int, price_per_kwh: int) -> int:
