@@ -137,7 +137,7 @@ class LockIgnoringDriver(Driver):
     """A broken rule: L22 and L28 prevote a valid proposal even when locked on
     another value (the state machine sees itself unlocked for that one input)."""
 
-    def _step(self, event: Input) -> list[Action]:
+    def _step(self, event: Input) -> list[Action] | None:
         if not isinstance(event, (ProposalInput, ProposalAndPolkaPrevious)):
             return super()._step(event)
         locked = self.state
