@@ -68,10 +68,9 @@ class ValueAtRound:
 
 
 @dataclass(frozen=True, slots=True)
-class StartRound:
+class StartRound(AtRound):
     """L11 StartRound(round); ``is_proposer``: proposer(h_p, round) = p."""
 
-    round: int
     is_proposer: bool
 
 
