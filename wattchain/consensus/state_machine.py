@@ -214,8 +214,8 @@ def step(state: RoundState, event: Input) -> tuple[RoundState, list[Output]]:
                 this_round and not state.polka_current_seen):
             # L36-43, for the first time: lock v, precommit v, remember v as valid
             locked = replace(state, locked_value=value, locked_round=state.round)
-            state, outputs = _precommit(locked, value)
-            return _remember_valid(state, value), outputs
+            precommitted, outputs = _precommit(locked, value)
+            return _remember_valid(precommitted, value), outputs
         case (Step.PRECOMMIT, ProposalAndPolkaCurrent(value=value)) if (
                 this_round and not state.polka_current_seen):
             # L36, L42-43, for the first time: precommitted already; remember v as valid
