@@ -1,7 +1,7 @@
-"""Step tables for ``state_machine.step``: one row per rule of Algorithm 1
-(arXiv:1807.04938), each with the state before, the input, the state after
-and the outputs; then a few driver rows where the driver turns messages
-into those inputs."""
+"""Step tables for ``state_machine.step``, by rule of Algorithm 1
+(arXiv:1807.04938): the rules that fire (state before, input, state after,
+outputs), the lock rules of L22 and L28, and the inputs each guard refuses;
+then a few driver tests where the driver turns messages into those inputs."""
 
 from __future__ import annotations
 
