@@ -3,7 +3,9 @@ votes and proposals, and the sign guard and WAL contracts of safety.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -103,9 +105,9 @@ def test_a_conflicting_vote_counts_for_its_value_once_and_not_for_any_twice() ->
     assert votes.add(vote(0, B)) is AddOutcome.DUPLICATE  # re-sent: no second evidence
     assert len(votes.evidence) == 1
     votes.add(vote(1, B))
-    assert not votes.has_quorum_for(0, VOTE_PREVOTE, B)
+    assert not votes.polka_value(0, B)
     votes.add(vote(2, B))
-    assert votes.has_quorum_for(0, VOTE_PREVOTE, B)
+    assert votes.polka_value(0, B)
     assert votes.rounds[0].prevotes.power == 3 and votes.rounds[0].voter_power == 3
 
 
@@ -134,10 +136,12 @@ def test_weighted_thresholds_at_their_exact_boundaries(voters: tuple[int, ...], 
     votes = keeper(1, 2, 3, 4)
     for index in voters:
         votes.add(vote(index, A, round_=2))
-    assert votes.has_quorum_for(2, VOTE_PREVOTE, A) is quorum
-    assert votes.has_quorum_any(2, VOTE_PREVOTE) is quorum
-    assert (votes.quorum_value(2, VOTE_PREVOTE) == A) is quorum
-    assert (votes.highest_skip_round(1) == 2) is one_third
+        votes.add(vote(index, A, round_=2, vote_type=VOTE_PRECOMMIT))
+    assert votes.polka_value(2, A) is quorum
+    assert votes.polka_any(2) is quorum
+    assert votes.precommit_value(2, A) is quorum
+    assert votes.precommit_any(2) is quorum
+    assert (votes.skip_round(1) == 2) is one_third
 
 
 def test_quorum_of_any_mixes_values_and_polka_nil_needs_nil() -> None:
@@ -145,26 +149,28 @@ def test_quorum_of_any_mixes_values_and_polka_nil_needs_nil() -> None:
     votes.add(vote(0, A))
     votes.add(vote(1, B))
     votes.add(vote(2, NIL))
-    assert votes.has_quorum_any(0, VOTE_PREVOTE)
-    assert votes.quorum_value(0, VOTE_PREVOTE) is None
-    assert not votes.has_polka_nil(0)
+    assert votes.polka_any(0)
+    assert not any(votes.polka_value(0, value) for value in (A, B, NIL))
+    assert not votes.polka_nil(0)
     votes.add(vote(3, NIL))
     votes.add(vote(0, NIL, round_=1))
-    assert not votes.has_polka_nil(0)
-    assert not votes.has_quorum_any(0, VOTE_PRECOMMIT)
+    assert not votes.polka_nil(0)
+    assert not votes.precommit_any(0)
+    votes.add(vote(0, NIL))  # an equivocation: it counts for nil too
+    assert votes.polka_nil(0) and votes.polka_value(0, NIL)
 
 
 def test_skip_round_counts_each_voter_once_and_only_above_the_current_round() -> None:
     votes = keeper(1, 1, 1, 1, 1)  # total 5: one third needs 2
     votes.add(vote(0, A, round_=4))
     votes.add(vote(0, A, round_=4, vote_type=VOTE_PRECOMMIT))
-    assert votes.highest_skip_round(0) is None  # one validator, twice
+    assert votes.skip_round(0) is None  # one validator, twice
     votes.add(vote(1, NIL, round_=4, vote_type=VOTE_PRECOMMIT))
     votes.add(vote(2, A, round_=6))
     votes.add(vote(3, B, round_=6))
-    assert votes.highest_skip_round(0) == 6
-    assert votes.highest_skip_round(5) == 6
-    assert votes.highest_skip_round(6) is None
+    assert votes.skip_round(0) == 6
+    assert votes.skip_round(5) == 6
+    assert votes.skip_round(6) is None
 
 
 # -- signatures -------------------------------------------------------------------------
@@ -181,21 +187,40 @@ def signed_proposal() -> Proposal:
     return proposal
 
 
-def test_a_signed_vote_round_trips_and_recovers_its_signer() -> None:
-    original = signed_vote()
-    decoded = Vote.decode(original.encode())
+# kind -> (a signed message, decode, recover the signer, the signing key)
+SIGNED: dict[str, tuple[Callable[[], Any], Callable[[bytes], Any], Callable[[Any, str], bytes],
+                        PrivateKey]] = {
+    "vote": (signed_vote, Vote.decode, vote_signer, KEYS[0]),
+    "proposal": (signed_proposal, Proposal.decode, proposal_signer, KEYS[1]),
+}
+
+
+@pytest.mark.parametrize("kind", SIGNED)
+def test_a_signed_message_round_trips_and_recovers_its_signer(kind: str) -> None:
+    make, decode, signer_of, key = SIGNED[kind]
+    original = make()
+    decoded = decode(original.encode())
     assert decoded == original
-    assert vote_signer(decoded, CHAIN) == KEYS[0].public_key
+    assert signer_of(decoded, CHAIN) == key.public_key
 
 
-@pytest.mark.parametrize("change", [
-    {"vote_type": VOTE_PREVOTE}, {"height": H + 1}, {"round": 3}, {"block_hash": B},
-    {"block_hash": NIL}, {"timestamp_ms": 1_235}, {"validator": KEYS[2].address},
-], ids=lambda change: next(iter(change)))
-def test_a_tampered_vote_does_not_verify(change: dict[str, object]) -> None:
-    tampered = replace(signed_vote(), **change)  # type: ignore[arg-type]
+TAMPERINGS: list[tuple[str, dict[str, object]]] = [
+    *(("vote", change) for change in (
+        {"vote_type": VOTE_PREVOTE}, {"height": H + 1}, {"round": 3}, {"block_hash": B},
+        {"block_hash": NIL}, {"timestamp_ms": 1_235}, {"validator": KEYS[2].address})),
+    *(("proposal", change) for change in (
+        {"height": H + 1}, {"round": 3}, {"block_hash": B}, {"pol_round": -1},
+        {"proposer": KEYS[2].address})),
+]
+
+
+@pytest.mark.parametrize(("kind", "change"), TAMPERINGS,
+                         ids=[f"{kind}-{next(iter(change))}" for kind, change in TAMPERINGS])
+def test_a_tampered_message_does_not_verify(kind: str, change: dict[str, object]) -> None:
+    make, _, signer_of, key = SIGNED[kind]
+    tampered = replace(make(), **change)
     try:
-        assert vote_signer(tampered, CHAIN) != KEYS[0].public_key
+        assert signer_of(tampered, CHAIN) != key.public_key
     except InvalidMessage:
         pass  # the signature did not even recover a key
 
@@ -207,25 +232,6 @@ def test_a_vote_signed_for_another_chain_or_mangled_does_not_verify() -> None:
         vote_signer(replace(original, signature=original.signature[:64]), CHAIN)
     with pytest.raises(InvalidMessage):
         vote_signer(replace(original, signature=b"\x00" * 65), CHAIN)
-
-
-def test_a_signed_proposal_round_trips_and_recovers_its_signer() -> None:
-    original = signed_proposal()
-    decoded = Proposal.decode(original.encode())
-    assert decoded == original
-    assert proposal_signer(decoded, CHAIN) == KEYS[1].public_key
-
-
-@pytest.mark.parametrize("change", [
-    {"height": H + 1}, {"round": 3}, {"block_hash": B}, {"pol_round": -1},
-    {"proposer": KEYS[2].address},
-], ids=lambda change: next(iter(change)))
-def test_a_tampered_proposal_does_not_verify(change: dict[str, object]) -> None:
-    tampered = replace(signed_proposal(), **change)  # type: ignore[arg-type]
-    try:
-        assert proposal_signer(tampered, CHAIN) != KEYS[1].public_key
-    except InvalidMessage:
-        pass
 
 
 def test_a_proposal_whose_pol_round_is_not_below_its_round_does_not_decode() -> None:

@@ -1,15 +1,18 @@
 """The driver: turns messages and timeouts into state-machine inputs.
 
 It owns one height: the round state, the vote keeper and the proposals seen.
-After every message it evaluates which thresholds of Algorithm 1 now hold
-and feeds them to ``state_machine.step`` until nothing changes, then returns
-the actions for its caller (the node, or the simulation) to carry out:
-sign and broadcast, schedule a timeout, fetch a value, commit a decision,
-record evidence. No I/O, no clock, no randomness.
+After every message it joins the thresholds the vote keeper reports with the
+proposals it holds into inputs of Algorithm 1 and offers them to
+``state_machine.step`` until the state machine accepts none (the rules and
+their guards live there alone), then returns the actions for its caller (the
+node, or the simulation) to carry out: sign and broadcast, schedule a
+timeout, fetch a value, commit a decision, record evidence. No I/O, no clock,
+no randomness.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from wattchain.consensus.messages import Evidence, InvalidMessage, Proposal
@@ -40,28 +43,26 @@ from wattchain.consensus.state_machine import (
 )
 from wattchain.consensus.validator_set import ProposerSchedule
 from wattchain.consensus.vote_keeper import AddOutcome, VoteKeeper
-from wattchain.types import VOTE_PRECOMMIT, VOTE_PREVOTE, Vote
+from wattchain.types import Vote
 
 MAX_CASCADE = 64  # inputs applied per message; far above what one message can enable
 
 
-@dataclass(frozen=True, slots=True)
 class TimeoutConfig:
-    """Timeouts in ms; each grows linearly with the round (Tendermint's rule)."""
+    """Timeouts in ms. Each step's grows linearly with the round (Tendermint's
+    rule): base + delta * round."""
 
-    propose_ms: int = 1_000
-    propose_delta_ms: int = 500
-    prevote_ms: int = 500
-    prevote_delta_ms: int = 250
-    precommit_ms: int = 500
-    precommit_delta_ms: int = 250
+    def __init__(self, propose_ms: int = 1_000, propose_delta_ms: int = 500,
+                 prevote_ms: int = 500, prevote_delta_ms: int = 250,
+                 precommit_ms: int = 500, precommit_delta_ms: int = 250) -> None:
+        self.base_and_delta = {
+            Step.PROPOSE: (propose_ms, propose_delta_ms),  # L21, L57: awaiting the proposal
+            Step.PREVOTE: (prevote_ms, prevote_delta_ms),  # L34, L61: after 2f+1 prevotes
+            Step.PRECOMMIT: (precommit_ms, precommit_delta_ms),  # L47, L65
+        }
 
     def duration_ms(self, step_: Step, round_: int) -> int:
-        base, delta = {
-            Step.PROPOSE: (self.propose_ms, self.propose_delta_ms),
-            Step.PREVOTE: (self.prevote_ms, self.prevote_delta_ms),
-            Step.PRECOMMIT: (self.precommit_ms, self.precommit_delta_ms),
-        }[step_]
+        base, delta = self.base_and_delta[step_]
         return base + delta * round_
 
 
@@ -105,6 +106,9 @@ class Driver:
         # shows different peers different proposals; the rules (L36, L49) hold for
         # any of them, so a later one must not be dropped (gossip relays it)
         self.proposals: dict[int, dict[bytes, tuple[Proposal, bool]]] = {}
+        # inputs the state machine refused in the current state: step is pure,
+        # so until the state changes it would refuse them again
+        self.refused: set[Input] = set()
 
     @property
     def is_validator(self) -> bool:
@@ -146,33 +150,37 @@ class Driver:
         return self._evaluate()
 
     def on_timeout(self, step_: Step, height: int, round_: int) -> list[Action]:
+        """A ``Timeout`` action fell due; one of another height is dropped."""
         if height != self.height:
             return []
-        event: Input
-        if step_ == Step.PROPOSE:
-            event = TimeoutPropose(round_)
-        elif step_ == Step.PREVOTE:
-            event = TimeoutPrevote(round_)
-        else:
-            event = TimeoutPrecommit(round_)
-        return self._apply(event)
+        timeouts: dict[Step, type[TimeoutPropose | TimeoutPrevote | TimeoutPrecommit]] = {
+            Step.PROPOSE: TimeoutPropose, Step.PREVOTE: TimeoutPrevote}
+        return self._apply(timeouts.get(step_, TimeoutPrecommit)(round_))
 
-    # -- evaluation ---------------------------------------------------------------
+    # -- feeding the state machine ------------------------------------------------------
 
     def _start_round(self, round_: int) -> StartRound:
         is_proposer = self.address is not None and self.proposer(round_) == self.address
         return StartRound(round_, is_proposer)
 
     def _apply(self, event: Input) -> list[Action]:
-        actions = self._step(event)
-        return actions + self._evaluate()
+        """Step ``event``, then the threshold inputs it may have enabled."""
+        return (self._step(event) or []) + self._evaluate()
 
-    def _step(self, event: Input) -> list[Action]:
-        self.state, outputs = step(self.state, event)
+    def _step(self, event: Input) -> list[Action] | None:
+        """Feed one input to the state machine and turn its outputs into actions;
+        None if no rule accepted it (the state is unchanged)."""
+        if event in self.refused:
+            return None
+        state, outputs = step(self.state, event)
+        if state is self.state and not outputs:
+            self.refused.add(event)
+            return None
+        self.state, self.refused = state, set()
         actions: list[Action] = []
         for output in outputs:
             if isinstance(output, NewRound):
-                actions.extend(self._step(self._start_round(output.round)))
+                actions.extend(self._step(self._start_round(output.round)) or [])
             elif isinstance(output, ScheduleTimeout):
                 actions.append(Timeout(output.step, self.height, output.round,
                                        self.timeouts.duration_ms(output.step, output.round)))
@@ -186,51 +194,49 @@ class Driver:
         return actions
 
     def _evaluate(self) -> list[Action]:
+        """Offer the inputs that hold until the state machine accepts none;
+        after each one it accepts, start over (it may have enabled others)."""
         actions: list[Action] = []
         for _ in range(MAX_CASCADE):
-            event = self._next_input()
-            if event is None:
+            accepted = self._step_first(self._inputs_that_hold())
+            if accepted is None:
                 break
-            actions.extend(self._step(event))
+            actions.extend(accepted)
         return actions
 
-    def _next_input(self) -> Input | None:
-        """The first threshold input that holds now and would change the state."""
-        state, votes = self.state, self.votes
-        if state.decision is not None:
-            return None
-        for round_, of_round in self.proposals.items():  # L49
-            for proposal, valid in of_round.values():
-                if valid and votes.has_quorum_for(round_, VOTE_PRECOMMIT, proposal.block_hash):
-                    return ProposalAndPrecommitValue(round_, proposal.block_hash)
-        skip = votes.highest_skip_round(state.round)  # L55
-        if skip is not None:
-            return SkipRound(skip)
-        for proposal, valid in self.proposals.get(state.round, {}).values():
-            event = self._proposal_input(proposal, valid)
-            if event is not None:
-                return event
-        if state.step == Step.PREVOTE:
-            if not state.prevote_timeout_scheduled and votes.has_quorum_any(
-                    state.round, VOTE_PREVOTE):
-                return PolkaAny()  # L34
-            if votes.has_polka_nil(state.round):
-                return PolkaNil()  # L44
-        if not state.precommit_timeout_scheduled and votes.has_quorum_any(
-                state.round, VOTE_PRECOMMIT):
-            return PrecommitAny()  # L47
+    def _step_first(self, inputs: Iterator[Input]) -> list[Action] | None:
+        """Step ``inputs`` in order up to the first one the state machine accepts."""
+        for event in inputs:
+            actions = self._step(event)
+            if actions is not None:
+                return actions
         return None
 
-    def _proposal_input(self, proposal: Proposal, valid: bool) -> Input | None:
-        state, votes, value = self.state, self.votes, proposal.block_hash
-        if state.step == Step.PROPOSE:
-            if proposal.pol_round == -1:
-                return ProposalInput(value, valid)  # L22
-            if proposal.pol_round < state.round and votes.has_quorum_for(
-                    proposal.pol_round, VOTE_PREVOTE, value):
-                return ProposalAndPolkaPrevious(value, proposal.pol_round, valid)  # L28
-            return None
-        if valid and not state.polka_current_seen and votes.has_quorum_for(
-                state.round, VOTE_PREVOTE, value):
-            return ProposalAndPolkaCurrent(value)  # L36
-        return None
+    def _inputs_that_hold(self) -> Iterator[Input]:
+        """Every input of Algorithm 1 whose messages we hold now: the vote
+        keeper's thresholds joined with the proposals seen. Whether an input
+        applies in this round and step, and for the first time, is the state
+        machine's to decide."""
+        round_, votes = self.state.round, self.votes
+        for proposal_round, of_round in self.proposals.items():
+            for proposal, valid in of_round.values():
+                value = proposal.block_hash
+                if valid and votes.precommit_value(proposal_round, value):
+                    yield ProposalAndPrecommitValue(proposal_round, value)  # L49
+        skip = votes.skip_round(round_)
+        if skip is not None:
+            yield SkipRound(skip)  # L55
+        for proposal, valid in self.proposals.get(round_, {}).values():
+            value, pol_round = proposal.block_hash, proposal.pol_round
+            if pol_round == -1:
+                yield ProposalInput(round_, value, valid)  # L22
+            elif votes.polka_value(pol_round, value):
+                yield ProposalAndPolkaPrevious(round_, value, pol_round, valid)  # L28
+            if valid and votes.polka_value(round_, value):
+                yield ProposalAndPolkaCurrent(round_, value)  # L36
+        if votes.polka_any(round_):
+            yield PolkaAny(round_)  # L34
+        if votes.polka_nil(round_):
+            yield PolkaNil(round_)  # L44
+        if votes.precommit_any(round_):
+            yield PrecommitAny(round_)  # L47

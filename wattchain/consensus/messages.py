@@ -52,6 +52,10 @@ class Proposal:
         return codec.encode(self.to_list())
 
     @classmethod
+    def decode(cls, data: bytes) -> Proposal:
+        return cls.from_list(codec.decode(data))
+
+    @classmethod
     def from_list(cls, value: Any) -> Proposal:
         if type(value) is not list or len(value) != 6:
             raise DecodeError("proposal must be an array of 6 items")
@@ -68,10 +72,6 @@ class Proposal:
         if pol_plus_one > round_:
             raise DecodeError("proposal pol round must be below its round")
         return cls(height, round_, block_hash, pol_plus_one - 1, proposer, signature)
-
-    @classmethod
-    def decode(cls, data: bytes) -> Proposal:
-        return cls.from_list(codec.decode(data))
 
 
 @dataclass(slots=True)

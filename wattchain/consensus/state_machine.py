@@ -1,13 +1,18 @@
-"""Tendermint's round state machine, as ``step(state, input) -> (state, outputs)``.
+"""Tendermint's round state machine: ``step(state, input) -> (state, outputs)``.
 
-This one file holds every transition of Algorithm 1 of Buchman, Kwon and
-Milosevic, "The latest gossip on BFT consensus" (arXiv:1807.04938). Each
-branch cites the pseudocode line it implements (``# L22``). It performs no
-I/O, reads no clock and draws no random numbers; the driver turns messages
-and timeouts into the threshold inputs below, and executes the outputs.
+This file owns every transition rule of Algorithm 1 of Buchman, Kwon and
+Milosevic, "The latest gossip on BFT consensus" (arXiv:1807.04938). ``step``
+is one ``match`` on (step, input): one arm per rule, guarded by the rule's
+conditions and marked with the pseudocode line it implements (``# L22``).
+Each guard is checked in its arm and nowhere else, the "for the first time"
+of L34, L36 and L47 included: the driver offers every input whose threshold
+holds, and this function decides whether a rule fires.
 
-Values are block hashes. ``valid`` on an input is the application's verdict
-on the proposed block (the paper's ``valid(v)``).
+Every input names the round it belongs to. The paper's round_p is
+``state.round``; an arm for the current round checks ``input.round ==
+state.round``. Values are block hashes, and ``valid`` on an input is the
+application's verdict on the proposed block (the paper's valid(v)). No I/O,
+no clock, no randomness.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from wattchain.types import VOTE_PRECOMMIT, VOTE_PREVOTE
 
 
 class Step(IntEnum):
+    """step_p; the values are written to the node's WAL (timeouts)."""
+
     PROPOSE = 1
     PREVOTE = 2
     PRECOMMIT = 3
@@ -35,96 +42,92 @@ class RoundState:
     valid_value: bytes | None = None
     valid_round: int = -1
     decision: bytes | None = None
-    # "for the first time" guards of L34, L36 and L47, reset each round
+    # the "for the first time" of L34, L36 and L47; a new round clears them
     prevote_timeout_scheduled: bool = False
     polka_current_seen: bool = False
     precommit_timeout_scheduled: bool = False
 
 
-# -- inputs -------------------------------------------------------------------
+# -- inputs: each names its round ---------------------------------------------------
+# "2f+1" is +2/3 of the voting power, "f+1" more than 1/3 of it.
 
 
 @dataclass(frozen=True, slots=True)
-class StartRound:
+class AtRound:
+    """An input or output that carries nothing but its round."""
+
     round: int
+
+
+@dataclass(frozen=True, slots=True)
+class ValueAtRound:
+    """An input or output about one value (a block hash) in its round."""
+
+    round: int
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StartRound(AtRound):
+    """L11 StartRound(round); ``is_proposer``: proposer(h_p, round) = p."""
+
     is_proposer: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ProposeValue:
-    """The application's answer to GetValue: a fresh block to propose."""
-
-    round: int
-    value: bytes
+class ProposeValue(ValueAtRound):
+    """L18: the application's answer to getValue(), a fresh block for ``round``."""
 
 
 @dataclass(frozen=True, slots=True)
-class ProposalInput:
-    """A proposal for the current round with pol_round = -1 (L22)."""
+class ProposalInput(ValueAtRound):
+    """L22: <PROPOSAL, h_p, round, v, -1> from proposer(h_p, round)."""
 
-    value: bytes
     valid: bool
 
 
 @dataclass(frozen=True, slots=True)
-class ProposalAndPolkaPrevious:
-    """A proposal with pol_round vr < round and +2/3 prevotes for it in vr (L28)."""
+class ProposalAndPolkaPrevious(ValueAtRound):
+    """L28: <PROPOSAL, h_p, round, v, vr> and 2f+1 <PREVOTE, h_p, vr, id(v)>."""
 
-    value: bytes
-    pol_round: int
+    pol_round: int  # vr
     valid: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PolkaAny:
-    """+2/3 prevotes of the current round, for anything (L34)."""
+class PolkaAny(AtRound):
+    """L34: 2f+1 <PREVOTE, h_p, round, *>."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProposalAndPolkaCurrent:
-    """A valid proposal and +2/3 prevotes for it in the current round (L36)."""
-
-    value: bytes
+class ProposalAndPolkaCurrent(ValueAtRound):
+    """L36: a valid <PROPOSAL, h_p, round, v, *> and 2f+1 <PREVOTE, h_p, round, id(v)>."""
 
 
-@dataclass(frozen=True, slots=True)
-class PolkaNil:
-    """+2/3 prevotes for nil in the current round (L44)."""
+class PolkaNil(AtRound):
+    """L44: 2f+1 <PREVOTE, h_p, round, nil>."""
 
 
-@dataclass(frozen=True, slots=True)
-class PrecommitAny:
-    """+2/3 precommits of the current round, for anything (L47)."""
+class PrecommitAny(AtRound):
+    """L47: 2f+1 <PRECOMMIT, h_p, round, *>."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProposalAndPrecommitValue:
-    """A valid proposal of round r and +2/3 precommits for it in r (L49)."""
-
-    round: int
-    value: bytes
+class ProposalAndPrecommitValue(ValueAtRound):
+    """L49: a valid <PROPOSAL, h_p, round, v, *> and 2f+1 <PRECOMMIT, h_p, round, id(v)>,
+    in any round."""
 
 
-@dataclass(frozen=True, slots=True)
-class SkipRound:
-    """+1/3 of the power sent messages in a higher round (L55)."""
-
-    round: int
+class SkipRound(AtRound):
+    """L55: f+1 <*, h_p, round, *, *>, with round above round_p."""
 
 
-@dataclass(frozen=True, slots=True)
-class TimeoutPropose:
-    round: int
+class TimeoutPropose(AtRound):
+    """L57 OnTimeoutPropose(h_p, round)."""
 
 
-@dataclass(frozen=True, slots=True)
-class TimeoutPrevote:
-    round: int
+class TimeoutPrevote(AtRound):
+    """L61 OnTimeoutPrevote(h_p, round)."""
 
 
-@dataclass(frozen=True, slots=True)
-class TimeoutPrecommit:
-    round: int
+class TimeoutPrecommit(AtRound):
+    """L65 OnTimeoutPrecommit(h_p, round)."""
 
 
 Input = (StartRound | ProposeValue | ProposalInput | ProposalAndPolkaPrevious | PolkaAny
@@ -132,18 +135,17 @@ Input = (StartRound | ProposeValue | ProposalInput | ProposalAndPolkaPrevious | 
          | SkipRound | TimeoutPropose | TimeoutPrevote | TimeoutPrecommit)
 
 
-# -- outputs --------------------------------------------------------------------
+# -- outputs ---------------------------------------------------------------------------
+
+
+class GetValue(AtRound):
+    """L18 getValue(): the driver asks the application, which answers with ProposeValue."""
 
 
 @dataclass(frozen=True, slots=True)
-class GetValue:
-    round: int
+class BroadcastProposal(ValueAtRound):
+    """L16, L19: <PROPOSAL, h_p, round, value, pol_round>."""
 
-
-@dataclass(frozen=True, slots=True)
-class BroadcastProposal:
-    round: int
-    value: bytes
     pol_round: int
 
 
@@ -160,91 +162,93 @@ class ScheduleTimeout:
     round: int
 
 
-@dataclass(frozen=True, slots=True)
-class Decide:
-    round: int
-    value: bytes
+class Decide(ValueAtRound):
+    """L49 decision_p[h_p] = v: the driver commits and starts the next height."""
 
 
-@dataclass(frozen=True, slots=True)
-class NewRound:
-    round: int
+class NewRound(AtRound):
+    """L56, L67: start ``round`` (the driver answers with StartRound)."""
 
 
 Output = GetValue | BroadcastProposal | BroadcastVote | ScheduleTimeout | Decide | NewRound
 
 
-# -- the transition function ------------------------------------------------------
+# -- the transition function --------------------------------------------------------------
 
 
 def step(state: RoundState, event: Input) -> tuple[RoundState, list[Output]]:
-    """Apply one input. An input whose guard does not hold changes nothing."""
-    if state.decision is not None:
-        return state, []  # decided: the driver moves to the next height
-    match event:
-        case StartRound(round=round_, is_proposer=is_proposer):
-            return start_round(state, round_, is_proposer)
-        case ProposeValue(round=round_, value=value):
-            # L19: proposal <- getValue(), only while still proposing in that round
-            if round_ == state.round and state.step == Step.PROPOSE:
-                return state, [BroadcastProposal(round_, value, -1)]
-            return state, []
-        case ProposalInput(value=value, valid=valid) if state.step == Step.PROPOSE:
-            # L22-27: prevote v if valid and not locked on something else
+    """Apply one input. The first arm whose step, input and guard match fires;
+    an input no arm accepts returns ``state`` itself and no outputs."""
+    this_round = event.round == state.round
+    match (state.step, event):
+        case (Step.COMMIT, _):
+            return state, []  # decided (L49): the driver moves to the next height
+        case (_, StartRound(round=round_, is_proposer=False)) if round_ > state.round:
+            # L11, L21: wait for the proposer
+            return _enter_round(state, round_), [ScheduleTimeout(Step.PROPOSE, round_)]
+        case (_, StartRound(round=round_)) if (
+                round_ > state.round and state.valid_value is not None):
+            # L11, L14-16: the proposer proposes its valid value again
+            return _enter_round(state, round_), [
+                BroadcastProposal(round_, state.valid_value, state.valid_round)]
+        case (_, StartRound(round=round_)) if round_ > state.round:
+            # L11, L18: the proposer asks the application (answered by ProposeValue)
+            return _enter_round(state, round_), [GetValue(round_)]
+        case (Step.PROPOSE, ProposeValue(value=value)) if this_round:
+            # L19
+            return state, [BroadcastProposal(state.round, value, -1)]
+        case (Step.PROPOSE, ProposalInput(value=value, valid=valid)) if this_round:
+            # L22-27: prevote v if valid and not locked on another value
             accept = valid and (state.locked_round == -1 or state.locked_value == value)
             return _prevote(state, value if accept else None)
-        case ProposalAndPolkaPrevious(value=value, pol_round=vr, valid=valid) if (
-                state.step == Step.PROPOSE and 0 <= vr < state.round):
+        case (Step.PROPOSE, ProposalAndPolkaPrevious(value=value, pol_round=vr, valid=valid)) if (
+                this_round and 0 <= vr < state.round):
             # L28-33: the polka of round vr may unlock us
             accept = valid and (state.locked_round <= vr or state.locked_value == value)
             return _prevote(state, value if accept else None)
-        case PolkaAny() if state.step == Step.PREVOTE and not state.prevote_timeout_scheduled:
-            # L34-35
+        case (Step.PREVOTE, PolkaAny()) if this_round and not state.prevote_timeout_scheduled:
+            # L34-35, for the first time
             return (replace(state, prevote_timeout_scheduled=True),
                     [ScheduleTimeout(Step.PREVOTE, state.round)])
-        case ProposalAndPolkaCurrent(value=value) if (
-                state.step >= Step.PREVOTE and not state.polka_current_seen):
-            return _lock_or_update_valid(state, value)
-        case PolkaNil() if state.step == Step.PREVOTE:
+        case (Step.PREVOTE, ProposalAndPolkaCurrent(value=value)) if (
+                this_round and not state.polka_current_seen):
+            # L36-43, for the first time: lock v, precommit v, remember v as valid
+            locked = replace(state, locked_value=value, locked_round=state.round)
+            precommitted, outputs = _precommit(locked, value)
+            return _remember_valid(precommitted, value), outputs
+        case (Step.PRECOMMIT, ProposalAndPolkaCurrent(value=value)) if (
+                this_round and not state.polka_current_seen):
+            # L36, L42-43, for the first time: precommitted already; remember v as valid
+            return _remember_valid(state, value), []
+        case (Step.PREVOTE, PolkaNil()) if this_round:
             # L44-46
             return _precommit(state, None)
-        case PrecommitAny() if not state.precommit_timeout_scheduled:
-            # L47-48
+        case (_, PrecommitAny()) if this_round and not state.precommit_timeout_scheduled:
+            # L47-48, for the first time
             return (replace(state, precommit_timeout_scheduled=True),
                     [ScheduleTimeout(Step.PRECOMMIT, state.round)])
-        case ProposalAndPrecommitValue(round=round_, value=value):
-            # L49-54: decide (the driver starts the next height)
+        case (_, ProposalAndPrecommitValue(round=round_, value=value)):
+            # L49-54: decide v, whatever our round and step (the driver starts the next height)
             return replace(state, decision=value, step=Step.COMMIT), [Decide(round_, value)]
-        case SkipRound(round=round_) if round_ > state.round:
+        case (_, SkipRound(round=round_)) if round_ > state.round:
             # L55-56
             return state, [NewRound(round_)]
-        case TimeoutPropose(round=round_) if (
-                round_ == state.round and state.step == Step.PROPOSE):
+        case (Step.PROPOSE, TimeoutPropose()) if this_round:
             # L57-60
             return _prevote(state, None)
-        case TimeoutPrevote(round=round_) if (
-                round_ == state.round and state.step == Step.PREVOTE):
+        case (Step.PREVOTE, TimeoutPrevote()) if this_round:
             # L61-64
             return _precommit(state, None)
-        case TimeoutPrecommit(round=round_) if round_ == state.round:
+        case (_, TimeoutPrecommit()) if this_round:
             # L65-67
-            return state, [NewRound(round_ + 1)]
+            return state, [NewRound(state.round + 1)]
     return state, []
 
 
-def start_round(state: RoundState, round_: int, is_proposer: bool
-                ) -> tuple[RoundState, list[Output]]:
-    """L11-21: enter ``round_``; the proposer re-proposes its valid value or asks
-    the application for a new one, everyone else arms the propose timeout."""
-    if round_ <= state.round:
-        return state, []
-    state = replace(state, round=round_, step=Step.PROPOSE, prevote_timeout_scheduled=False,
-                    polka_current_seen=False, precommit_timeout_scheduled=False)
-    if not is_proposer:
-        return state, [ScheduleTimeout(Step.PROPOSE, round_)]  # L21
-    if state.valid_value is not None:  # L15-16
-        return state, [BroadcastProposal(round_, state.valid_value, state.valid_round)]
-    return state, [GetValue(round_)]  # L18, answered by ProposeValue
+def _enter_round(state: RoundState, round_: int) -> RoundState:
+    """L11-12: round_p <- round, step_p <- propose; lock and valid value stay."""
+    return replace(state, round=round_, step=Step.PROPOSE, prevote_timeout_scheduled=False,
+                   polka_current_seen=False, precommit_timeout_scheduled=False)
 
 
 def _prevote(state: RoundState, value: bytes | None) -> tuple[RoundState, list[Output]]:
@@ -257,14 +261,6 @@ def _precommit(state: RoundState, value: bytes | None) -> tuple[RoundState, list
             [BroadcastVote(VOTE_PRECOMMIT, state.round, value)])
 
 
-def _lock_or_update_valid(state: RoundState, value: bytes) -> tuple[RoundState, list[Output]]:
-    """L36-43: on a polka for a valid proposal, lock (if still prevoting) and
-    remember the value as valid."""
-    outputs: list[Output] = []
-    if state.step == Step.PREVOTE:  # L37-41
-        state = replace(state, locked_value=value, locked_round=state.round,
-                        step=Step.PRECOMMIT)
-        outputs.append(BroadcastVote(VOTE_PRECOMMIT, state.round, value))
-    state = replace(state, valid_value=value, valid_round=state.round,  # L42-43
-                    polka_current_seen=True)
-    return state, outputs
+def _remember_valid(state: RoundState, value: bytes) -> RoundState:
+    """L42-43: validValue_p <- v, validRound_p <- round_p."""
+    return replace(state, valid_value=value, valid_round=state.round, polka_current_seen=True)

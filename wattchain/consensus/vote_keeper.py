@@ -1,9 +1,10 @@
 """Counts votes of one height by round, type and value; detects equivocation.
 
-The keeper only counts: it does not know the rules. The driver asks it
-whether a threshold holds (a polka for a value, a polka for nil, +2/3 of any
-prevotes or precommits, +1/3 of any messages in a round). Each vote must
-already have passed signature verification.
+The keeper only counts power: it knows no rule of the state machine. The
+driver asks it which thresholds of Algorithm 1 hold (a polka for a value, a
+polka for nil, a polka of any kind, precommits of any kind, precommits for a
+value, a round to skip to) and turns them into state-machine inputs. Each vote
+must already have passed signature verification.
 """
 
 from __future__ import annotations
@@ -92,36 +93,48 @@ class VoteKeeper:
         round_votes = self.rounds.get(round_)
         return None if round_votes is None else round_votes.count(vote_type)
 
-    def quorum_value(self, round_: int, vote_type: int) -> bytes | None:
-        """The value (NIL for nil) that holds +2/3 of the ``vote_type`` votes, if any."""
-        count = self._count(round_, vote_type)
-        if count is None:
-            return None
-        for value, power in count.power_by_value.items():
-            if self.validator_set.has_quorum(power):
-                return value
-        return None
+    # -- thresholds (Algorithm 1 counts power: "2f+1" is +2/3 of it, "f+1" over 1/3) ----
 
-    def has_quorum_for(self, round_: int, vote_type: int, value: bytes) -> bool:
-        count = self._count(round_, vote_type)
-        return count is not None and self.validator_set.has_quorum(
-            count.power_by_value.get(value, 0))
+    def polka_value(self, round_: int, value: bytes) -> bool:
+        """2f+1 <PREVOTE, h, round_, value> (L28, L36)."""
+        return self._has_quorum_for(round_, VOTE_PREVOTE, value)
 
-    def has_quorum_any(self, round_: int, vote_type: int) -> bool:
-        count = self._count(round_, vote_type)
-        return count is not None and self.validator_set.has_quorum(count.power)
+    def polka_nil(self, round_: int) -> bool:
+        """2f+1 <PREVOTE, h, round_, nil> (L44)."""
+        return self._has_quorum_for(round_, VOTE_PREVOTE, NIL)
 
-    def has_polka_nil(self, round_: int) -> bool:
-        return self.has_quorum_for(round_, VOTE_PREVOTE, NIL)
+    def polka_any(self, round_: int) -> bool:
+        """2f+1 <PREVOTE, h, round_, *> (L34)."""
+        return self._has_quorum_any(round_, VOTE_PREVOTE)
 
-    def highest_skip_round(self, current_round: int) -> int | None:
-        """The highest round above ``current_round`` with +1/3 power voting in it."""
+    def precommit_any(self, round_: int) -> bool:
+        """2f+1 <PRECOMMIT, h, round_, *> (L47)."""
+        return self._has_quorum_any(round_, VOTE_PRECOMMIT)
+
+    def precommit_value(self, round_: int, value: bytes) -> bool:
+        """2f+1 <PRECOMMIT, h, round_, value> (L49)."""
+        return self._has_quorum_for(round_, VOTE_PRECOMMIT, value)
+
+    def skip_round(self, current_round: int) -> int | None:
+        """The highest round above ``current_round`` in which f+1 of the power
+        voted (L55), each validator counted once whatever it sent."""
         best = None
         for round_, round_votes in self.rounds.items():
             if round_ > current_round and self.validator_set.has_one_third(
                     round_votes.voter_power):
                 best = round_ if best is None else max(best, round_)
         return best
+
+    def _has_quorum_for(self, round_: int, vote_type: int, value: bytes) -> bool:
+        count = self._count(round_, vote_type)
+        return count is not None and self.validator_set.has_quorum(
+            count.power_by_value.get(value, 0))
+
+    def _has_quorum_any(self, round_: int, vote_type: int) -> bool:
+        count = self._count(round_, vote_type)
+        return count is not None and self.validator_set.has_quorum(count.power)
+
+    # -- the votes themselves -------------------------------------------------------------
 
     def all_votes(self) -> list[Vote]:
         """Every vote counted at this height, conflicting ones included (to relay)."""
