@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_helpers import Cli
+from meter_file_helpers import green_button
 from process_helpers import NodeProcess, node_with_genesis
-from test_meter_formats import green_button
-from test_registration_cli import Cli
 
 INTERVAL_MS = 2_000
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import trio
+from cli_helpers import Cli, runner, setup_accounts
 from process_helpers import NodeProcess, node_with_genesis
-from test_registration_cli import Cli, runner, setup_accounts
 from trio_websocket import open_websocket_url
 
 from wattchain.cli.main import app

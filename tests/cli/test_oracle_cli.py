@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import Cli
 from process_helpers import NodeProcess, node_with_genesis
-from test_registration_cli import Cli
 
 ROUND_MS = 1_000
 

@@ -15,7 +15,7 @@ pytest.importorskip("windpowerlib")
 
 from wattchain.sim.data import CommunityData  # noqa: E402
 
-PACKAGE = Path(__file__).resolve().parent.parent / "wattchain"
+PACKAGE = Path(__file__).resolve().parents[2] / "wattchain"
 SIM_LIBRARIES = ("demandlib", "pvlib", "windpowerlib", "pandas", "numpy", "scipy")
 WEEK = 96 * 7
 SLOT_HOURS_15 = 0.25

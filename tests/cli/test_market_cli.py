@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import Cli, register, setup_accounts
 from process_helpers import NodeProcess, node_with_genesis
-from test_registration_cli import Cli, register, setup_accounts
 
 from wattchain.cli.client import RpcClient
 from wattchain.cli.keyring import Keyring
