@@ -14,10 +14,8 @@ from chain_helpers import (
     account_entry,
     key,
     make_genesis,
-    make_tx,
-    nonce,
     query,
-    run_block,
+    send,
     start_chain,
 )
 from registration_helpers import DSO, FUNDS, ZONE, registration_accounts
@@ -52,12 +50,6 @@ def met_chain(section: dict[str, Any] | None = None) -> Chain:
     chain = start_chain(genesis)
     send(chain, DSO, "registration", "set_zone", ZONE, "North feeder", 10**9)
     return chain
-
-
-def send(chain: Chain, signer: PrivateKey, module: str, method: str, *args: Any) -> TxResult:
-    stx = make_tx(signer, nonce(chain, signer), module, method, list(args))
-    (result,) = run_block(chain, [stx]).tx_results
-    return result
 
 
 def met(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:

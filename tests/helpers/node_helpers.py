@@ -18,13 +18,22 @@ from typing import Any
 
 import httpx
 import trio
+from chain_helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    CHAIN_ID,
+    VALIDATOR,
+    account_entry,
+    transfer,
+)
+from chain_helpers import make_genesis as chain_genesis
 from trio_websocket import WebSocketConnection, open_websocket_url
 
 from wattchain.cli.keyring import Keyring
 from wattchain.cli.node_cmd import init_home
-from wattchain.crypto import PrivateKey, format_address
+from wattchain.crypto import PrivateKey
 from wattchain.genesis import Genesis
-from wattchain.genesis.presets import devnet_genesis
 from wattchain.node.chain import Chain, CommittedBlock
 from wattchain.node.config import Home, NodeConfig
 from wattchain.node.mempool import MempoolLimits
@@ -35,30 +44,15 @@ from wattchain.types import (
     Commit,
     CommitSig,
     SignedTx,
-    Tx,
     Vote,
-    sign_tx,
 )
-from wattchain.vm.params import ChainParams
 
-CHAIN_ID = "wattchain-nodetest"
-MIN_FEE = ChainParams().min_fee
 # Long enough that the producer task makes no block during a test: tests call
 # ``node.produce_block()`` themselves, so heights are predictable.
 MANUAL_MS = 3_600_000
 WAIT_S = 10.0  # upper bound on any single wait for a node to answer or act
 
-
-def key(index: int) -> PrivateKey:
-    """A deterministic key; ``index`` 1..254."""
-    return PrivateKey(bytes([index]) * 32)
-
-
-VALIDATOR = key(1)
-FAUCET = key(2)  # admin and issuer, a large balance
-ALICE = key(3)
-BOB = key(4)
-POOR = key(5)  # holds less than the minimum fee
+POOR = CAROL  # holds less than the minimum fee in ``make_genesis``
 
 
 # -- a chain without a node (mempool, store) ------------------------------------
@@ -66,32 +60,15 @@ POOR = key(5)  # holds less than the minimum fee
 
 def make_genesis(*, chain_id: str = CHAIN_ID, params: dict[str, Any] | None = None,
                  balances: Sequence[tuple[PrivateKey, int]] = ()) -> Genesis:
-    """The devnet preset with deterministic keys; alice 1e6, bob 1e6, poor 5."""
-    genesis = devnet_genesis(chain_id, [("v1", VALIDATOR.public_key, 10)], FAUCET.address)
-    accounts = genesis.app_state["accounts"]["accounts"]
-    for holder, amount in balances or ((ALICE, 1_000_000), (BOB, 1_000_000), (POOR, 5)):
-        accounts.append({"address": format_address(holder.address), "balance": amount,
-                         "nonce": 0, "roles": []})
-    genesis.params.update(params or {})
-    return genesis
+    """``chain_helpers.make_genesis`` with alice 1e6, bob 1e6 and poor 5 (or ``balances``)."""
+    accounts = [account_entry(holder, amount) for holder, amount in
+                balances or ((ALICE, 1_000_000), (BOB, 1_000_000), (POOR, 5))]
+    return chain_genesis(accounts, chain_id=chain_id, params=params)
 
 
 def open_chain(db_path: Path, genesis: Genesis | None = None,
                limits: MempoolLimits | None = None) -> Chain:
     return Chain(db_path, genesis or make_genesis(), limits)
-
-
-def make_tx(signer: PrivateKey, nonce: int, module: str, method: str, args: list[Any], *,
-            fee: int = MIN_FEE, chain_id: str = CHAIN_ID, sender: bytes | None = None,
-            valid_until_height: int = 0) -> SignedTx:
-    tx = Tx(chain_id, sender if sender is not None else signer.address, nonce, fee, module,
-            method, args, valid_until_height)
-    return sign_tx(tx, signer)
-
-
-def transfer(signer: PrivateKey, nonce: int, recipient: bytes, amount: int,
-             **options: Any) -> SignedTx:
-    return make_tx(signer, nonce, "accounts", "transfer", [recipient, amount], **options)
 
 
 # -- a devnet home and a running node ---------------------------------------------

@@ -13,12 +13,10 @@ from chain_helpers import (
     account_entry,
     key,
     make_genesis,
-    make_tx,
-    nonce,
     query,
-    run_block,
     start_chain,
 )
+from chain_helpers import send as send_tx
 
 from wattchain.crypto import PrivateKey
 from wattchain.hashing import sha256
@@ -57,9 +55,7 @@ def reg_chain(section: dict[str, Any] | None = None) -> Chain:
 
 def send(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
     """One registration tx in its own block (invariants are checked after it)."""
-    stx = make_tx(signer, nonce(chain, signer), "registration", method, list(args))
-    (result,) = run_block(chain, [stx]).tx_results
-    return result
+    return send_tx(chain, signer, "registration", method, *args)
 
 
 def ok(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:

@@ -11,10 +11,9 @@ from chain_helpers import (
     Chain,
     account_entry,
     make_genesis,
-    make_tx,
-    nonce,
     query,
     run_block,
+    send,
     start_chain,
 )
 from metering_helpers import metering_accounts
@@ -53,9 +52,7 @@ def next_interval(chain: Chain, lead_ms: int = 180_000) -> int:
 
 
 def trade(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
-    stx = make_tx(signer, nonce(chain, signer), "trading", method, list(args))
-    (result,) = run_block(chain, [stx]).tx_results
-    return result
+    return send(chain, signer, "trading", method, *args)
 
 
 def bid(chain: Chain, who: PrivateKey, interval: int, wh: int, price: int,

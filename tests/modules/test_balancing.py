@@ -10,12 +10,19 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from chain_helpers import DAVE, Chain, account_entry, make_genesis, query, run_block, start_chain
+from chain_helpers import (
+    DAVE,
+    Chain,
+    account_entry,
+    assert_genesis_round_trip,
+    make_genesis,
+    query,
+    run_block,
+    start_chain,
+)
 from metering_helpers import send
 from registration_helpers import DSO, FUNDS, OTHER_DSO, ZONE, registration_accounts
 
-from wattchain.genesis import build_genesis_state, export_genesis
-from wattchain.modules import build_vm
 from wattchain.modules.balancing import BalancingModule, errors
 from wattchain.modules.balancing.forecast import compute_ape, compute_solar
 from wattchain.modules.balancing.pricing import compute_price
@@ -311,11 +318,5 @@ def test_the_chain_prices_imbalance_for_settlement_and_round_trips() -> None:
         start, 90_000, "oracle")
     assert module(chain, "trading").keeper.imbalance_price(chain.state, ZONE) == 90_000
     assert len(query(chain, "balancing/forecast", zone=ZONE)["forecasts"]) == 4
-    first = export_genesis(chain.vm, chain.state, "wattchain-test", chain.height, chain.time_ms)
-    section = first.app_state["balancing"]
+    section = assert_genesis_round_trip(chain).app_state["balancing"]
     assert section["records"] and section["bounds"] and section["models"]
-    writes, _ = build_genesis_state(build_vm(), first)
-    state = MemoryState()
-    state.apply(dict(writes))
-    second = export_genesis(build_vm(), state, "wattchain-test", chain.height, chain.time_ms)
-    assert second.app_state["balancing"] == section

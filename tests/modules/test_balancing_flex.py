@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chain_helpers import CAROL, Chain, make_genesis, query, start_chain
+from chain_helpers import (
+    CAROL,
+    Chain,
+    assert_genesis_round_trip,
+    make_genesis,
+    query,
+    start_chain,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from metering_helpers import add_meter, metering_accounts, reading, relay, send
@@ -28,8 +35,6 @@ from registration_helpers import (
 from test_balancing import DAY0, INTERVAL_MS, Bench, ask, bench, end_block
 from trading_helpers import run_until
 
-from wattchain.genesis import build_genesis_state, export_genesis
-from wattchain.modules import build_vm
 from wattchain.modules.balancing import emergency as rules
 from wattchain.modules.balancing import errors
 from wattchain.modules.balancing.flex import (
@@ -50,7 +55,7 @@ from wattchain.modules.trading import errors as trading_errors
 from wattchain.modules.trading.types import ESCROW_ACCOUNT
 from wattchain.vm.interface import Context
 from wattchain.vm.params import ChainParams
-from wattchain.vm.state import MemoryState, Overlay
+from wattchain.vm.state import Overlay
 
 OWNER = b"\7" * 20
 NORTH_DSO = b"\1" * 20
@@ -484,9 +489,4 @@ def test_battery_dispatched_on_chain_is_paid_and_follows_its_meter() -> None:
     assert query(chain, "accounts/supply")["supply"] == supply["supply"]
     resilience = query(chain, "balancing/resilience", zone=ZONE)
     assert resilience["storage_soc_wh"] == 59_750
-    first = export_genesis(chain.vm, chain.state, "wattchain-test", chain.height, chain.time_ms)
-    writes, _ = build_genesis_state(build_vm(), first)
-    state = MemoryState()
-    state.apply(dict(writes))
-    second = export_genesis(build_vm(), state, "wattchain-test", chain.height, chain.time_ms)
-    assert second.app_state["balancing"] == first.app_state["balancing"]
+    assert_genesis_round_trip(chain)

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chain_helpers import ALICE, BOB, CAROL, Chain, format_address, query, run_block
+from chain_helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    Chain,
+    assert_genesis_round_trip,
+    format_address,
+    query,
+    run_block,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from metering_helpers import ZONE, add_meter, met, q, reading, relay
@@ -15,8 +24,6 @@ from trading_helpers import ask, bid, market, next_interval, run_until, trade
 
 from wattchain import codec
 from wattchain.cli.metering_reports import fetch_trades, recompute_bill
-from wattchain.genesis import build_genesis_state, export_genesis
-from wattchain.modules import build_vm
 from wattchain.modules.accounts import AccountsModule
 from wattchain.modules.metering import MeteringModule, keys
 from wattchain.modules.metering.billing import compute_bill
@@ -156,12 +163,7 @@ def test_bills_round_trip_through_genesis_old_and_new_records_alike() -> None:
     view = q(chain, "bill", account=format_address(CAROL.address), start_ms=tariff_from,
              end_ms=one_after(tariff_from))
     assert (view["p2p_trade_ids"], view["p2p_pending"], view["total"]) == ([], 0, 0)
-    exported = export_genesis(chain.vm, chain.state, "wattchain-test", chain.height,
-                              chain.time_ms)
-    writes, _ = build_genesis_state(build_vm(), exported)
-    imported = MemoryState()
-    imported.apply(dict(writes))
-    assert imported.data == chain.state.data
+    assert_genesis_round_trip(chain)
 
 
 def one_after(start_ms: int) -> int:

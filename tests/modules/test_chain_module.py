@@ -3,7 +3,17 @@ equivocation evidence recorded on chain."""
 
 from __future__ import annotations
 
-from chain_helpers import ALICE, FAUCET, VALIDATOR, key, make_chain, make_tx, query, run_block
+from chain_helpers import (
+    ALICE,
+    FAUCET,
+    VALIDATOR,
+    assert_genesis_round_trip,
+    key,
+    make_chain,
+    make_tx,
+    query,
+    run_block,
+)
 
 from wattchain.consensus.messages import Evidence
 from wattchain.crypto import PrivateKey
@@ -125,20 +135,11 @@ def test_invalid_evidence_is_ignored() -> None:
 
 
 def test_export_import_round_trips_validator_history_pending_and_evidence() -> None:
-    from wattchain.genesis import build_genesis_state, export_genesis
-    from wattchain.modules import build_vm
-    from wattchain.vm.state import MemoryState
-
     chain = make_chain()
     run_block(chain, [set_validator(FAUCET, 0, NEW_VALIDATOR.public_key, 5)])
     evidence = Evidence(signed_vote(VALIDATOR, b"\x01" * 32), signed_vote(VALIDATOR, b"\x02" * 32))
     run_with_evidence(chain, [evidence.encode()])  # block 2 ends: the first update applies
     run_block(chain, [set_validator(FAUCET, 1, NEW_VALIDATOR.public_key, 7)])  # pending
     assert query(chain, "chain/pending_validators")["pending"][0]["effective_height"] == 5
-    exported = export_genesis(chain.vm, chain.state, "wattchain-test", chain.height,
-                              chain.time_ms)
+    exported = assert_genesis_round_trip(chain)
     assert exported.app_state["chain"]["validators_since"] == 3
-    writes, _ = build_genesis_state(build_vm(), exported)
-    imported = MemoryState()
-    imported.apply(dict(writes))
-    assert imported.data == chain.state.data

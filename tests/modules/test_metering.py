@@ -4,7 +4,13 @@ errors that change nothing, and genesis export -> import."""
 
 from __future__ import annotations
 
-from chain_helpers import ALICE, BOB, CAROL, FAUCET
+from chain_helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    FAUCET,
+    assert_genesis_round_trip,
+)
 from metering_helpers import (
     INTERVAL_MS,
     METER_KEYS,
@@ -23,12 +29,8 @@ from metering_helpers import (
 from registration_helpers import activate, add_asset, setup_producer
 
 from wattchain.crypto import format_address
-from wattchain.genesis import build_genesis_state
-from wattchain.genesis.build import export_genesis
-from wattchain.modules import build_vm
 from wattchain.modules.metering import errors
 from wattchain.vm.errors import InvalidArgs
-from wattchain.vm.state import MemoryState
 
 
 def test_operator_registers_and_commissions_a_meter() -> None:
@@ -113,12 +115,4 @@ def test_genesis_export_import_round_trip() -> None:
     relay(chain, [reading("M1", 1, T0, 1_000), reading("M1", 2, T0 + INTERVAL_MS, 1_500),
                   reading("M1", 5, T0 + 4 * INTERVAL_MS, 3_000),
                   reading("M2", 1, T0, 0, 0), reading("M2", 2, T0 + INTERVAL_MS, 10, 300)])
-    vm = build_vm()
-    exported = export_genesis(vm, chain.state, chain.genesis.chain_id, chain.height,
-                              chain.time_ms)
-    writes, _ = build_genesis_state(build_vm(), exported)
-    state = MemoryState()
-    state.apply(dict(writes))
-    assert {k: v for k, v in state.data.items() if k.startswith(b"met/")} == {
-        k: v for k, v in chain.state.data.items() if k.startswith(b"met/")}
-    assert vm.check_invariants(state) == []
+    assert_genesis_round_trip(chain)

@@ -15,22 +15,21 @@ from chain_helpers import (
     FAUCET,
     Chain,
     account_entry,
+    assert_genesis_round_trip,
+    export_chain,
     make_genesis,
-    make_tx,
-    nonce,
     query,
-    run_block,
+    send,
     start_chain,
 )
 from hypothesis import given
 from hypothesis import strategies as st
 
 from wattchain.crypto import PrivateKey
-from wattchain.genesis import build_genesis_state, export_genesis
+from wattchain.genesis import build_genesis_state
 from wattchain.modules import build_vm
 from wattchain.modules.oracle.rounds import compute_median, is_outlier
 from wattchain.vm.execution import TxResult
-from wattchain.vm.state import MemoryState
 
 ROUND_MS = 60_000
 ORACLES = (ALICE, BOB, CAROL)
@@ -51,9 +50,7 @@ def current_round(chain: Chain) -> int:
 def submit(chain: Chain, key: PrivateKey, value: int, *, feed: str = "temperature",
            zone: str = "north", round_index: int | None = None) -> TxResult:
     round_index = current_round(chain) if round_index is None else round_index
-    tx = make_tx(key, nonce(chain, key), "oracle", "submit", [feed, zone, round_index, value])
-    result: TxResult = run_block(chain, [tx]).tx_results[0]
-    return result
+    return send(chain, key, "oracle", "submit", feed, zone, round_index, value)
 
 
 def events(result: TxResult, kind: str) -> list[dict[str, str]]:
@@ -107,9 +104,7 @@ def test_only_oracles_submit_and_the_admin_quorum_grants_the_role() -> None:
     chain = oracle_chain()
     refused = submit(chain, DAVE, 10)
     assert (refused.codespace, refused.code) == ("oracle", 101)
-    grant = make_tx(FAUCET, nonce(chain, FAUCET), "accounts", "grant_role",
-                    [DAVE.address, "oracle"])
-    assert run_block(chain, [grant]).tx_results[0].ok
+    assert send(chain, FAUCET, "accounts", "grant_role", DAVE.address, "oracle").ok
     assert submit(chain, DAVE, 10).ok
 
 
@@ -174,21 +169,14 @@ def test_genesis_export_import_round_trip() -> None:
     submit(chain, BOB, 9_000, feed="wind_speed", round_index=round_index)
     submit(chain, CAROL, 8_000, feed="wind_speed", round_index=round_index)
     submit(chain, ALICE, 30, feed="irradiance", zone="south")  # an open round
-    first = export_genesis(chain.vm, chain.state, "wattchain-test", chain.height, chain.time_ms)
-    section = first.app_state["oracle"]
+    section = assert_genesis_round_trip(chain).app_state["oracle"]
     assert section["params"]["outlier_percent"] == 15 and len(section["rounds"]) == 2
-    writes, _ = build_genesis_state(build_vm(), first)
-    state = MemoryState()
-    state.apply(dict(writes))
-    second = export_genesis(build_vm(), state, "wattchain-test", chain.height, chain.time_ms)
-    assert second.app_state["oracle"] == section
 
 
 def test_genesis_refuses_a_wrong_median() -> None:
     chain = oracle_chain()
     submit(chain, ALICE, 7_000, feed="wind_speed")
-    genesis = export_genesis(chain.vm, chain.state, "wattchain-test", chain.height,
-                             chain.time_ms)
+    genesis = export_chain(chain)
     genesis.app_state["oracle"]["rounds"][0]["median"] = 1
     with pytest.raises(Exception, match="median"):
         build_genesis_state(build_vm(), genesis)

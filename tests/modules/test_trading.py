@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from chain_helpers import ALICE, BOB, CAROL, DAVE, query
+from chain_helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    assert_genesis_round_trip,
+    query,
+)
 from registration_helpers import DSO
 from trading_helpers import (
     INTERVAL_MS,
@@ -16,10 +23,7 @@ from trading_helpers import (
 )
 
 from wattchain.crypto import PrivateKey
-from wattchain.genesis import build_genesis_state, export_genesis
-from wattchain.modules import build_vm
 from wattchain.modules.trading.types import ESCROW_ACCOUNT
-from wattchain.vm.state import MemoryState
 
 
 def test_book_clears_at_gate_closure_with_escrow_and_refunds() -> None:
@@ -135,12 +139,7 @@ def test_export_import_round_trips_the_market() -> None:
     assert ask(chain, ALICE, solar, interval, 200, 50_000).ok
     run_until(chain, interval - 60_000)
     assert bid(chain, CAROL, interval + INTERVAL_MS, 50, 100_000).ok  # one open order too
-    exported = export_genesis(chain.vm, chain.state, "wattchain-test", chain.height,
-                              chain.time_ms)
-    writes, _ = build_genesis_state(build_vm(), exported)
-    imported = MemoryState()
-    imported.apply(dict(writes))
-    assert imported.data == chain.state.data
+    assert_genesis_round_trip(chain)
 
 
 def test_money_is_conserved_through_random_orders_and_clearings() -> None:

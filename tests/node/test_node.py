@@ -8,20 +8,15 @@ from typing import Any
 
 import pytest
 import trio
+from chain_helpers import ALICE, BOB, FAUCET, key, make_tx, transfer
 from node_helpers import (
-    ALICE,
-    BOB,
-    FAUCET,
     POOR,
     Devnet,
     commit_block,
-    key,
     make_devnet,
     make_genesis,
-    make_tx,
     open_chain,
     sign_commit,
-    transfer,
 )
 
 from wattchain.crypto import format_address

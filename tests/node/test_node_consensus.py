@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from node_helpers import ALICE, FAUCET, VALIDATOR, make_genesis, open_chain, transfer
+from chain_helpers import ALICE, FAUCET, VALIDATOR, transfer
+from node_helpers import make_genesis, open_chain
 
 from wattchain import codec
 from wattchain.consensus.safety import STEP_PRECOMMIT, STEP_PREVOTE, DoubleSignRefused, SignedSlot

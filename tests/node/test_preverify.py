@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from node_helpers import ALICE, BOB, open_chain, sign_commit, transfer
+from chain_helpers import ALICE, BOB, transfer
+from node_helpers import open_chain, sign_commit
 
 from wattchain.crypto import PrivateKey, recover_signer, recover_signers
 from wattchain.errors import SignatureError

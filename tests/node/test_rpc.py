@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 import trio
+from chain_helpers import ALICE, BOB
 from node_helpers import (
-    ALICE,
-    BOB,
     Devnet,
     RpcClient,
     RpcFailure,
