@@ -6,16 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from process_helpers import NodeProcess, make_home
+from process_helpers import NodeProcess, node_with_genesis
 
 
 @pytest.fixture
 def node_process(tmp_path: Path) -> Iterator[NodeProcess]:
     """A devnet node running as a real process; stopped after the test."""
-    home, url = make_home(tmp_path / "home")
-    node = NodeProcess(home, url)
-    node.start()
-    try:
+    with node_with_genesis(tmp_path / "home") as node:
         yield node
-    finally:
-        node.stop()

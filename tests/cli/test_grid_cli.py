@@ -28,11 +28,17 @@ def grid_node(tmp_path: Path) -> Iterator[NodeProcess]:
         yield node
 
 
-def test_grid_status_forecast_and_bounds(grid_node: NodeProcess) -> None:
-    cli = Cli(grid_node.home)
+def north_zone(node: NodeProcess) -> Cli:
+    """The CLI on ``node`` after the accounts are set up and the DSO set zone north."""
+    cli = Cli(node.home)
     setup_accounts(cli)
     cli.run("zone", "set", "north", "--from", "dso", "--name", "North feeder",
             "--hosting-capacity-w", "50000")
+    return cli
+
+
+def test_grid_status_forecast_and_bounds(grid_node: NodeProcess) -> None:
+    cli = north_zone(grid_node)
     refused = cli.run("grid", "set-bounds", "--from", "alice", "--zone", "north",
                       "--floor", "1", "--ceiling", "2", ok=False)
     assert "operator" in refused
@@ -68,10 +74,7 @@ async def first_zone_event(url: str, zone: str) -> dict[str, Any]:
 
 
 def test_emergency_flex_dispatch_and_zone_events(grid_node: NodeProcess) -> None:
-    cli = Cli(grid_node.home)
-    setup_accounts(cli)
-    cli.run("zone", "set", "north", "--from", "dso", "--name", "North feeder",
-            "--hosting-capacity-w", "50000")
+    cli = north_zone(grid_node)
     event = trio.run(first_zone_event, grid_node.url, "north")
     (balanced,) = [e for e in event["result"]["data"]["events"]
                    if e["kind"] == "interval_balanced"]

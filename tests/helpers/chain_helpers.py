@@ -18,6 +18,7 @@ from wattchain.genesis import Genesis, build_genesis_state, export_genesis
 from wattchain.genesis.presets import DEVNET_GENESIS_TIME_MS, devnet_genesis
 from wattchain.modules import build_vm
 from wattchain.types import SignedTx, Tx, sign_tx
+from wattchain.vm.errors import TxError
 from wattchain.vm.execution import VM, BlockInfo, BlockResult, TxResult
 from wattchain.vm.params import ChainParams
 from wattchain.vm.state import MemoryState
@@ -178,6 +179,41 @@ def supply(chain: Chain) -> dict[str, int]:
 
 def snapshot(chain: Chain) -> dict[bytes, bytes]:
     return dict(chain.state.data)
+
+
+@dataclass(frozen=True)
+class ModuleTxs:
+    """One-line txs and queries of one module, each tx in a block of its own.
+    Its state is every key under ``state_prefix`` except ``skip_keys``."""
+
+    module: str
+    state_prefix: bytes
+    skip_keys: frozenset[bytes] = frozenset()
+
+    def send(self, chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
+        return send(chain, signer, self.module, method, *args)
+
+    def ok(self, chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
+        """The tx succeeds; its result."""
+        result = self.send(chain, signer, method, *args)
+        assert result.ok, (result.codespace, result.code, result.log)
+        return result
+
+    def refused(self, chain: Chain, signer: PrivateKey, method: str, *args: Any,
+                error: type[TxError]) -> str:
+        """The tx fails with ``error`` and leaves the module's state untouched; its log."""
+        before = self.state(chain)
+        result = self.send(chain, signer, method, *args)
+        assert (result.codespace, result.code) == (error.codespace, error.code), result.log
+        assert self.state(chain) == before
+        return result.log
+
+    def query(self, chain: Chain, name: str, **data: Any) -> Any:
+        return query(chain, f"{self.module}/{name}", **data)
+
+    def state(self, chain: Chain) -> dict[bytes, bytes]:
+        return {k: v for k, v in chain.state.data.items()
+                if k.startswith(self.state_prefix) and k not in self.skip_keys}
 
 
 def changed_keys(before: dict[bytes, bytes], after: dict[bytes, bytes]) -> set[bytes]:

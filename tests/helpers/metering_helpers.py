@@ -11,10 +11,10 @@ from chain_helpers import (
     BOB,
     CHAIN_ID,
     Chain,
+    ModuleTxs,
     account_entry,
     key,
     make_genesis,
-    query,
     send,
     start_chain,
 )
@@ -23,7 +23,6 @@ from registration_helpers import DSO, FUNDS, ZONE, registration_accounts
 from wattchain.crypto import PrivateKey
 from wattchain.genesis.presets import DEVNET_GENESIS_TIME_MS
 from wattchain.modules.metering.ingest import sign_reading
-from wattchain.vm.errors import TxError
 from wattchain.vm.execution import TxResult
 
 OPERATOR = key(20)
@@ -52,28 +51,9 @@ def met_chain(section: dict[str, Any] | None = None) -> Chain:
     return chain
 
 
-def met(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
-    return send(chain, signer, "metering", method, *args)
-
-
-def ok(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
-    result = met(chain, signer, method, *args)
-    assert result.ok, (result.codespace, result.code, result.log)
-    return result
-
-
-def refused(chain: Chain, signer: PrivateKey, method: str, *args: Any,
-            error: type[TxError]) -> str:
-    before = metering_state(chain)
-    result = met(chain, signer, method, *args)
-    assert (result.codespace, result.code) == (error.codespace, error.code), result.log
-    assert metering_state(chain) == before
-    return result.log
-
-
-def metering_state(chain: Chain) -> dict[bytes, bytes]:
-    return {k: v for k, v in chain.state.data.items()
-            if k.startswith(b"met/") and k != b"met/closed"}
+METERING = ModuleTxs("metering", b"met/", frozenset({b"met/closed"}))
+met, ok, refused, q = METERING.send, METERING.ok, METERING.refused, METERING.query
+metering_state = METERING.state
 
 
 def add_meter(chain: Chain, meter_id: str = "M1", meter_type: str = "consumption",
@@ -101,10 +81,6 @@ def rejections(result: TxResult) -> list[tuple[str, str]]:
     """(seq, reason) of every rejected reading of a batch."""
     return [(dict(e.attributes)["seq"], dict(e.attributes)["reason"])
             for e in result.events if e.kind == "reading_rejected"]
-
-
-def q(chain: Chain, name: str, **data: Any) -> Any:
-    return query(chain, "metering/" + name, **data)
 
 
 def intervals(chain: Chain, **owner: Any) -> dict[int, tuple[int, int, bool]]:

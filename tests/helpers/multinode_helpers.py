@@ -12,6 +12,7 @@ import trio
 from wattchain.cli.keyring import Keyring
 from wattchain.cli.testnet_layout import TestnetNode, init_testnet
 from wattchain.crypto import PrivateKey
+from wattchain.node.network import NetworkService
 from wattchain.node.node import Node
 from wattchain.node.p2p.memory import MemoryNetwork
 
@@ -57,6 +58,12 @@ class Cluster:
         self.scopes.pop(name).cancel()
         self.nodes.pop(name)
         await trio.sleep(0.05)
+
+    def network_of(self, name: str) -> NetworkService:
+        """The network service of a running node (every cluster node has one)."""
+        network = self.nodes[name].network
+        assert network is not None
+        return network
 
     def peer_id(self, name: str) -> str:
         return next(n.peer_id for n in self.layout if n.name == name)

@@ -84,16 +84,17 @@ class NodeProcess:
 
 
 @contextmanager
-def node_with_genesis(root: Path, edit: Callable[[dict[str, Any]], None],
+def node_with_genesis(root: Path, edit: Callable[[dict[str, Any]], None] | None = None,
                       min_block_ms: int = 100,
                       empty_block_ms: int = 1000) -> Iterator[NodeProcess]:
-    """A devnet node process whose genesis ``edit`` changed first (e.g. short
-    intervals so a whole market or metering cycle fits in a test); stopped after."""
+    """A devnet node process, whose genesis ``edit`` changed first if given (e.g.
+    short intervals so a whole market or metering cycle fits in a test); stopped after."""
     home, url = make_home(root, min_block_ms=min_block_ms, empty_block_ms=empty_block_ms)
-    genesis_file = home / "config" / "genesis.json"
-    genesis = json.loads(genesis_file.read_text())
-    edit(genesis)
-    genesis_file.write_text(json.dumps(genesis))
+    if edit is not None:
+        genesis_file = home / "config" / "genesis.json"
+        genesis = json.loads(genesis_file.read_text())
+        edit(genesis)
+        genesis_file.write_text(json.dumps(genesis))
     node = NodeProcess(home, url)
     node.start()
     try:

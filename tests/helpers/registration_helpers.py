@@ -10,17 +10,15 @@ from chain_helpers import (
     BOB,
     CAROL,
     Chain,
+    ModuleTxs,
     account_entry,
     key,
     make_genesis,
-    query,
     start_chain,
 )
-from chain_helpers import send as send_tx
 
 from wattchain.crypto import PrivateKey
 from wattchain.hashing import sha256
-from wattchain.vm.errors import TxError
 from wattchain.vm.execution import TxResult
 
 DSO = key(10)
@@ -53,19 +51,9 @@ def reg_chain(section: dict[str, Any] | None = None) -> Chain:
     return start_chain(genesis)
 
 
-def send(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
-    """One registration tx in its own block (invariants are checked after it)."""
-    return send_tx(chain, signer, "registration", method, *args)
-
-
-def ok(chain: Chain, signer: PrivateKey, method: str, *args: Any) -> TxResult:
-    result = send(chain, signer, method, *args)
-    assert result.ok, (result.codespace, result.code, result.log)
-    return result
-
-
-def q(chain: Chain, name: str, **data: Any) -> Any:
-    return query(chain, "registration/" + name, **data)
+REGISTRATION = ModuleTxs("registration", b"reg/")
+send, ok, refused, q = REGISTRATION.send, REGISTRATION.ok, REGISTRATION.refused, REGISTRATION.query
+registration_state = REGISTRATION.state
 
 
 def attributes(result: TxResult, kind: str) -> dict[str, str]:
@@ -122,21 +110,7 @@ def ready_chain(hosting_w: int = 100_000) -> Chain:
     return chain
 
 
-def registration_state(chain: Chain) -> dict[bytes, bytes]:
-    return {k: v for k, v in chain.state.data.items() if k.startswith(b"reg/")}
-
-
 YEAR_MS = 365 * 24 * 3600 * 1000
-
-
-def refused(chain: Chain, signer: PrivateKey, method: str, *args: Any,
-            error: type[TxError]) -> str:
-    """The tx fails with ``error`` and leaves registration state untouched."""
-    before = registration_state(chain)
-    result = send(chain, signer, method, *args)
-    assert (result.codespace, result.code) == (error.codespace, error.code), result.log
-    assert registration_state(chain) == before
-    return result.log
 
 
 def status(chain: Chain, asset_id: int) -> str:

@@ -4,7 +4,6 @@ misbehaving peers. Also prints latency and throughput figures (not asserted)."""
 from __future__ import annotations
 
 import logging
-import socket
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 import trio
+from process_helpers import free_port
 
 from wattchain.node.p2p.libp2p_transport import Libp2pTransport, peer_id_of
 from wattchain.node.p2p.transport import (
@@ -28,12 +28,6 @@ from wattchain.node.p2p.transport import (
 pytest.importorskip("libp2p")
 
 SECRETS = [bytes([i + 1]) * 32 for i in range(3)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def addr_of(secret: bytes, port: int) -> str:

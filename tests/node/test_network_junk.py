@@ -30,9 +30,7 @@ def junk_frames(node_height: int, chain_id: str) -> list[tuple[str, bytes]]:
 async def test_junk_is_penalised_then_the_peer_is_disconnected(tmp_path: Path) -> None:
     async with cluster(tmp_path) as group:
         await group.wait_for_height(2)
-        node0 = group.nodes["node0"]
-        network = node0.network
-        assert network is not None
+        node0, network = group.nodes["node0"], group.network_of("node0")
         sender = group.peer_id("node1")
         assert sender in network.peers()
         for protocol, data in junk_frames(node0.chain.height, node0.chain.chain_id):
@@ -46,9 +44,7 @@ async def test_junk_is_penalised_then_the_peer_is_disconnected(tmp_path: Path) -
 async def test_forged_votes_and_blocks_change_nothing(tmp_path: Path) -> None:
     async with cluster(tmp_path) as group:
         await group.wait_for_height(3)
-        node0 = group.nodes["node0"]
-        network = node0.network
-        assert network is not None
+        node0, network = group.nodes["node0"], group.network_of("node0")
         sender = group.peer_id("node2")
         height = node0.chain.height
         # a vote claiming to be node1's but signed by a stranger
