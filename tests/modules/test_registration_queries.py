@@ -7,20 +7,13 @@ from typing import Any
 import pytest
 from chain_helpers import ALICE, BOB, CAROL, Chain
 from registration_helpers import (
-    OTHER_DSO,
     ZONE,
-    activate,
-    add_asset,
-    approve,
-    attest,
     certify,
-    ok,
+    populated_chain,
     q,
-    ready_chain,
     refused,
     reg_chain,
     registry,
-    setup_zone,
 )
 
 from wattchain.crypto import format_address
@@ -28,22 +21,6 @@ from wattchain.modules.registration import errors
 from wattchain.modules.registration.errors import RegistrationError
 
 # -- queries ---------------------------------------------------------------------------------
-
-
-def populated_chain() -> Chain:
-    """north: Alice's solar (active), Alice's storage (submitted), Bob's wind (revoked);
-    south (other DSO): Bob's hydro (suspended)."""
-    chain = ready_chain()
-    setup_zone(chain, 50_000, "south", OTHER_DSO)
-    activate(chain, add_asset(chain))
-    add_asset(chain, asset_type="storage", capacity_w=5_000, energy_wh=20_000, serial="BAT-1")
-    wind = add_asset(chain, BOB, asset_type="wind", capacity_w=30_000, serial="WT-1")
-    ok(chain, BOB, "revoke", wind, "turbine removed")
-    hydro = add_asset(chain, BOB, asset_type="hydro", capacity_w=40_000, serial="HY-1",
-                      zone="south")
-    assert attest(chain, hydro).ok and approve(chain, hydro, OTHER_DSO).ok
-    ok(chain, OTHER_DSO, "suspend", hydro, "low water")
-    return chain
 
 
 def ids(chain: Chain, **filters: Any) -> list[int]:
