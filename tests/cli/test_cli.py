@@ -31,6 +31,7 @@ def run_json(*args: str) -> object:
     return json.loads(run(*args, "--output", "json"))
 
 
+@pytest.mark.slow
 def test_wallet_flow(node_process: NodeProcess) -> None:
     home = str(node_process.home)
     run("keys", "add", "bob", "--home", home, "--keyring-backend", "test")
@@ -60,6 +61,7 @@ def test_wallet_flow(node_process: NodeProcess) -> None:
     assert status["sync_info"]["latest_block_height"] >= sent["height"]  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_offline_sign_then_broadcast(node_process: NodeProcess, tmp_path: Path) -> None:
     home = str(node_process.home)
     run("keys", "add", "carol", "--home", home, "--keyring-backend", "test")
@@ -74,6 +76,7 @@ def test_offline_sign_then_broadcast(node_process: NodeProcess, tmp_path: Path) 
     assert run_json("query", "balance", "carol", "--home", home)["balance"] == 777  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_helpful_errors(node_process: NodeProcess) -> None:
     home = str(node_process.home)
     run("keys", "add", "dave", "--home", home, "--keyring-backend", "test")
@@ -115,6 +118,7 @@ def test_encrypted_keys_round_trip(tmp_path: Path) -> None:
     assert wrong.exit_code == 1 and "wrong password" in wrong.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["--help"], ["node", "--help"], ["tx", "transfer", "--help"]])
 def test_console_script_help(command: list[str]) -> None:
     result = subprocess.run([sys.executable, "-m", "wattchain.cli.main", *command],

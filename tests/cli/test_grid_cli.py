@@ -19,6 +19,8 @@ from trio_websocket import open_websocket_url
 
 from wattchain.cli.main import app
 
+pytestmark = pytest.mark.slow  # every test here starts a process
+
 
 @pytest.fixture
 def grid_node(tmp_path: Path) -> Iterator[NodeProcess]:

@@ -19,6 +19,8 @@ from wattchain.crypto import PrivateKey
 from wattchain.modules.metering.ingest import sign_reading
 from wattchain.types import Tx, sign_tx
 
+pytestmark = pytest.mark.slow  # every test here starts a process
+
 INTERVAL_MS = 5_000
 
 

@@ -19,6 +19,8 @@ from cli_helpers import Cli
 from meter_file_helpers import green_button
 from process_helpers import NodeProcess, node_with_genesis
 
+pytestmark = pytest.mark.slow  # every test here starts a process
+
 INTERVAL_MS = 2_000
 
 

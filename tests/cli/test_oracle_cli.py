@@ -11,6 +11,8 @@ import pytest
 from cli_helpers import Cli
 from process_helpers import NodeProcess, node_with_genesis
 
+pytestmark = pytest.mark.slow  # every test here starts a process
+
 ROUND_MS = 1_000
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cli_helpers import Cli, register, setup_accounts
 from process_helpers import NodeProcess
+
+pytestmark = pytest.mark.slow  # every test here starts a process
 
 
 def test_registration_workflow_through_the_cli(node_process: NodeProcess,

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here starts a process
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
 def test_quick_bench_runs_every_section(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     finished = subprocess.run(

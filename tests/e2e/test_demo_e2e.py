@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here starts a process
+
 pytest.importorskip("pvlib")  # the sim extra
 
 INTERVALS = 10
@@ -31,7 +33,6 @@ def run_demo(directory: Path, intervals: int = INTERVALS) -> tuple[list[dict[str
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()], done.stderr
 
 
-@pytest.mark.slow
 def test_headless_demo_trades_bills_and_survives_an_emergency(tmp_path: Path) -> None:
     lines, _ = run_demo(tmp_path / "localnet")
     assert [line["interval"] for line in lines] == list(range(INTERVALS))

@@ -23,6 +23,8 @@ from wattchain.cli.testnet_layout import TestnetNode, init_testnet
 from wattchain.crypto import PrivateKey
 from wattchain.types import Tx, sign_tx
 
+pytestmark = pytest.mark.slow  # every test here starts a process
+
 CHAIN_ID = "wattchain-e2e"
 
 
@@ -136,7 +138,6 @@ def submit_transfers(net: ProcessTestnet, name: str, faucet: PrivateKey, nonce: 
     return nonce + count
 
 
-@pytest.mark.slow
 def test_testnet_survives_crashes_and_an_observer_syncs(testnet: ProcessTestnet) -> None:
     validators = ["node0", "node1", "node2", "node3"]
     for name in validators:

@@ -8,11 +8,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from process_helpers import NodeProcess, make_home
 
 from wattchain.cli.keyring import Keyring
 from wattchain.crypto import PrivateKey
 from wattchain.types import Tx, sign_tx
+
+pytestmark = pytest.mark.slow  # every test here starts a process
 
 
 def rpc(url: str, method: str, **params: object) -> dict:  # type: ignore[type-arg]
