@@ -24,9 +24,8 @@ pytestmark = pytest.mark.slow  # every test here starts a process
 
 @pytest.fixture
 def grid_node(tmp_path: Path) -> Iterator[NodeProcess]:
-    def edit(genesis: dict[str, Any]) -> None:
-        genesis["params"]["interval_ms"] = 1_000
-    with node_with_genesis(tmp_path / "home", edit, min_block_ms=100, empty_block_ms=300) as node:
+    with node_with_genesis(tmp_path / "home", {"interval_ms": 1_000},
+                           empty_block_ms=300) as node:
         yield node
 
 

@@ -27,12 +27,11 @@ INTERVAL_MS = 5_000
 @pytest.fixture
 def market_node(tmp_path: Path) -> Iterator[NodeProcess]:
     """A devnet with 5-second intervals, so a whole market cycle fits in a test."""
-    def edit(genesis: dict[str, Any]) -> None:
-        genesis["params"]["interval_ms"] = INTERVAL_MS
-        genesis["app_state"]["trading"] = {"params": {
-            "gate_closure_ms": 2_000, "max_order_wh": 10**8, "max_open_orders": 1_000,
-            "settlement_delay_ms": 4_000}, "records": []}
-    with node_with_genesis(tmp_path / "home", edit, min_block_ms=100, empty_block_ms=300) as node:
+    trading = {"params": {"gate_closure_ms": 2_000, "max_order_wh": 10**8,
+                          "max_open_orders": 1_000, "settlement_delay_ms": 4_000},
+               "records": []}
+    with node_with_genesis(tmp_path / "home", {"interval_ms": INTERVAL_MS},
+                           {"trading": trading}, empty_block_ms=300) as node:
         yield node
 
 

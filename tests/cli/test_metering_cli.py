@@ -26,9 +26,7 @@ INTERVAL_MS = 2_000
 
 @pytest.fixture
 def fast_node(tmp_path: Path) -> Iterator[NodeProcess]:
-    def edit(genesis: dict[str, Any]) -> None:
-        genesis["params"]["interval_ms"] = INTERVAL_MS
-    with node_with_genesis(tmp_path / "home", edit) as node:
+    with node_with_genesis(tmp_path / "home", {"interval_ms": INTERVAL_MS}) as node:
         yield node
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cli_helpers import Cli
@@ -20,9 +19,9 @@ ROUND_MS = 1_000
 def oracle_node(tmp_path: Path) -> Iterator[NodeProcess]:
     """The devnet of ``node_process`` with one-second oracle rounds, so the feeder
     crosses several rounds within a test."""
-    def edit(genesis: dict[str, Any]) -> None:
-        genesis["app_state"]["oracle"] = {"params": {"round_ms": ROUND_MS, "window_rounds": 30}}
-    with node_with_genesis(tmp_path / "home", edit, min_block_ms=100, empty_block_ms=300) as node:
+    oracle = {"params": {"round_ms": ROUND_MS, "window_rounds": 30}}
+    with node_with_genesis(tmp_path / "home", app_state={"oracle": oracle},
+                           empty_block_ms=300) as node:
         yield node
 
 

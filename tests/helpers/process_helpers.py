@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -84,17 +84,18 @@ class NodeProcess:
 
 
 @contextmanager
-def node_with_genesis(root: Path, edit: Callable[[dict[str, Any]], None] | None = None,
-                      min_block_ms: int = 100,
+def node_with_genesis(root: Path, params: dict[str, Any] | None = None,
+                      app_state: dict[str, Any] | None = None, min_block_ms: int = 100,
                       empty_block_ms: int = 1000) -> Iterator[NodeProcess]:
-    """A devnet node process, whose genesis ``edit`` changed first if given (e.g.
-    short intervals so a whole market or metering cycle fits in a test); stopped after."""
+    """A devnet node process; stopped after. ``params`` are merged into the
+    genesis params and ``app_state`` sections replace the devnet's (e.g. short
+    intervals so a whole market or metering cycle fits in a test)."""
     home, url = make_home(root, min_block_ms=min_block_ms, empty_block_ms=empty_block_ms)
-    if edit is not None:
-        genesis_file = home / "config" / "genesis.json"
-        genesis = json.loads(genesis_file.read_text())
-        edit(genesis)
-        genesis_file.write_text(json.dumps(genesis))
+    genesis_file = home / "config" / "genesis.json"
+    genesis = json.loads(genesis_file.read_text())
+    genesis["params"].update(params or {})
+    genesis["app_state"].update(app_state or {})
+    genesis_file.write_text(json.dumps(genesis))
     node = NodeProcess(home, url)
     node.start()
     try:
