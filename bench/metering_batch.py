@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "helpers"))
 
 from chain_helpers import CHAIN_ID, execute, key, make_tx, nonce, run_block  # noqa: E402
 from metering_helpers import GATEWAY, OPERATOR, T0, ZONE, met_chain  # noqa: E402
