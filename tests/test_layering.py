@@ -1,4 +1,4 @@
-"""The layering rule of DESIGN.md, enforced on the import graph.
+"""The layering rule of docs/architecture.md, enforced on the import graph.
 
 primitives <- consensus, vm, modules <- genesis <- node <- cli, sim.
 consensus, vm and modules never import node, cli, trio, libp2p, plyvel or

@@ -25,6 +25,6 @@ def build_vm() -> VM:
     balancing = BalancingModule(energy=metering.energy, registry=registration.keeper,
                                 feeds=oracle.feeds, market=trading.keeper, bank=accounts.keeper)
     # balancing reads oracle values written by txs, not by oracle's end_block (a no-op),
-    # so it may run before oracle; tests/test_oracle.py expects oracle last.
+    # so it may run before oracle; tests/modules/test_oracle.py expects oracle last.
     return VM([chain, accounts, registration, metering, trading, balancing, oracle],
               ledger=accounts.keeper, evidence_keeper=chain)

@@ -25,7 +25,7 @@ from wattchain.vm.fields import (
 )
 from wattchain.vm.module import methods_of
 
-MODULES = Path(__file__).resolve().parent.parent / "wattchain" / "modules"
+MODULES = Path(__file__).resolve().parents[2] / "wattchain" / "modules"
 SKELETON = ("keeper", "handlers", "queries", "genesis", "errors", "invariants", "keys",
             "types", "expected")
 
