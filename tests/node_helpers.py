@@ -20,8 +20,8 @@ import httpx
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
-from wattchain.cli.keyring import Keyring
 from wattchain.cli.node_cmd import init_home
+from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import Genesis
 from wattchain.genesis.presets import devnet_genesis

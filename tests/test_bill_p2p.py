@@ -14,7 +14,7 @@ from registration_helpers import DSO
 from trading_helpers import ask, bid, market, next_interval, run_until, trade
 
 from wattchain import codec
-from wattchain.cli.metering_reports import fetch_trades, recompute_bill
+from wattchain.client.reports import fetch_trades, recompute_bill
 from wattchain.genesis import build_genesis_state, export_genesis
 from wattchain.modules import build_vm
 from wattchain.modules.accounts import AccountsModule

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wattchain.cli.meter_formats import (
+from wattchain.client.gateway import plan_intervals, plan_registers
+from wattchain.client.meter_formats import (
     FormatError,
     IntervalValue,
     interval_readings,
@@ -18,8 +19,7 @@ from wattchain.cli.meter_formats import (
     parse_green_button,
     parse_obis_csv,
 )
-from wattchain.cli.metering_gateway import plan_intervals, plan_registers
-from wattchain.sim.meters import SimulatedMeter
+from wattchain.client.simulated_meters import SimulatedMeter
 
 T = 1_774_746_000  # 2026-03-29 01:00 UTC, the hour Europe's clocks go forward
 

@@ -21,20 +21,10 @@ from wattchain.cli.common import (
     kv_table,
     read_password,
 )
-from wattchain.cli.keyring import KeyInfo, Keyring
+from wattchain.cli.context import open_keyring, password_for
+from wattchain.client import KeyInfo
 
 app = typer.Typer(help="Manage keys in the keyring (<home>/keyring).", no_args_is_help=True)
-
-
-def open_keyring(home: Path, backend: str = "file") -> Keyring:
-    if backend not in ("file", "test"):
-        raise CliError("--keyring-backend must be file or test")
-    return Keyring(home / "keyring", backend=backend)
-
-
-def password_for(keyring: Keyring, name: str) -> str | None:
-    """The password needed to read ``name`` (None for test-backend keys)."""
-    return None if keyring.info(name).backend == "test" else read_password()
 
 
 @app.command("add")

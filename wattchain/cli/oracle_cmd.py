@@ -13,9 +13,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from wattchain.cli.client import RpcClient
+from wattchain.cli.command_table import (
+    SENDER,
+    FeeOption,
+    FromOption,
+    Inputs,
+    Param,
+    Query,
+    Send,
+    add,
+    chain_now,
+    option,
+)
 from wattchain.cli.common import (
     DEFAULT_HOME,
     CliError,
@@ -26,17 +36,12 @@ from wattchain.cli.common import (
     emit,
     handle_errors,
     kv_table,
-    node_url,
+    progress_bar,
+    table,
 )
-from wattchain.cli.oracle_feeder import (
-    Feeder,
-    feed_rows,
-    feed_simulated,
-    parse_integer,
-    read_csv,
-    read_json,
-)
-from wattchain.cli.tx_cmd import FeeOption, FromOption, WaitOption, load_signer, send
+from wattchain.cli.context import connect, load_signer
+from wattchain.client import OracleFeeder, read_csv, read_json
+from wattchain.client.oracle_feeder import parse_integer
 from wattchain.modules.oracle.types import FEEDS
 
 app = typer.Typer(help="Oracle feeds: wholesale price, weather, grid frequency, emissions.",
@@ -52,32 +57,34 @@ def check_feed(feed: str) -> str:
     return feed
 
 
-def chain_now(client: RpcClient) -> int:
-    return int(client.call("status")["sync_info"]["latest_block_time_ms"])
+def submit_args(inputs: Inputs) -> list[Any]:
+    feed = check_feed(inputs["feed"])
+    number = parse_integer(inputs["value"], "--value")
+    round_text = inputs["round_text"]
+    if round_text != "now":
+        round_index = parse_integer(round_text, "--round")
+    else:
+        with connect(inputs["home"], inputs["node"]) as client:
+            round_index = client.latest_time_ms() // int(
+                client.query("oracle/params")["round_ms"])
+    return [feed, inputs["zone"], round_index, number]
 
 
-def resolve_round(home: Path, node: str | None, text: str) -> int:
-    if text != "now":
-        return parse_integer(text, "--round")
-    with RpcClient(node_url(home, node)) as client:
-        return chain_now(client) // int(client.query("oracle/params")["round_ms"])
+def feeds_table(value: Any, inputs: Inputs) -> Any:
+    return table(f"{len(value['feeds'])} feed values",
+                 ["feed", "zone", "value", "unit", "round", "age"],
+                 [[item["feed"], item["zone"], item["value"], FEEDS[item["feed"]].unit,
+                   item["round"], f"{item['age_ms'] / 1000:.1f} s"] for item in value["feeds"]])
 
 
-@app.command("submit")
-@handle_errors
-def submit(sender: FromOption, feed: Feed, zone: Zone,
-           value: Annotated[str, typer.Option(help="Integer in the feed's unit.")],
-           round_text: Annotated[str, typer.Option(
-               "--round", help="Round index or `now` (the round of the latest block).")]
-           = "now",
-           home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-           wait: WaitOption = True, output: OutputOption = "text") -> None:
-    """Submit one value for (feed, zone, round) as an oracle account."""
-    check_feed(feed)
-    number = parse_integer(value, "--value")
-    round_index = resolve_round(home, node, round_text)
-    send(home, node, sender, "oracle", "submit", [feed, zone, round_index, number], fee, wait,
-         output)
+add(app, [
+    Send("submit", "oracle", "submit", "Submit one value for (feed, zone, round) as an oracle "
+         "account.", (
+             SENDER, Param("feed", Feed), Param("zone", Zone),
+             option("value", str, "Integer in the feed's unit."),
+             option("round_text", str, "Round index or `now` (the round of the latest "
+                    "block).", "now", flag="--round")), args=submit_args),
+])
 
 
 @app.command("show")
@@ -91,44 +98,30 @@ def show(feed: Feed, zone: Zone,
     """The latest finalized value of a feed in a zone (with its age), or one round."""
     check_output(output)
     check_feed(feed)
-    with RpcClient(node_url(home, node)) as client:
+    with connect(home, node) as client:
         if round_index is not None:
             value = client.query("oracle/round", feed=feed, zone=zone, round=round_index)
             emit(output, value, round_table(value))
             return
-        value = client.query("oracle/feed", feed=feed, zone=zone, now_ms=chain_now(client))
+        value = client.query("oracle/feed", feed=feed, zone=zone, **chain_now(client))
     unit = FEEDS[feed].unit
     emit(output, value, kv_table(f"{feed} in {zone}", {
         "value": f"{value['value']} {unit}", "round": value["round"],
         "age": f"{value['age_ms'] / 1000:.1f} s", "finalized_ms": value["finalized_ms"]}))
 
 
-def round_table(value: dict[str, Any]) -> Table:
+def round_table(value: dict[str, Any]) -> Any:
     state = f"median {value['median']}" if value["finalized"] else "open"
-    table = Table(title=f"{value['feed']} {value['zone']} round {value['round']}: {state}",
-                  title_justify="left")
-    for column in ("oracle", "value", "height"):
-        table.add_column(column)
-    for item in value["submissions"]:
-        table.add_row(item["oracle"], str(item["value"]), str(item["height"]))
-    return table
+    return table(f"{value['feed']} {value['zone']} round {value['round']}: {state}",
+                 ["oracle", "value", "height"],
+                 [[item["oracle"], item["value"], item["height"]]
+                  for item in value["submissions"]])
 
 
-@app.command("list")
-@handle_errors
-def list_feeds(home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-               output: OutputOption = "text") -> None:
-    """Every feed's latest value per zone, with units and ages."""
-    check_output(output)
-    with RpcClient(node_url(home, node)) as client:
-        value = client.query("oracle/feeds", now_ms=chain_now(client))
-    table = Table(title=f"{len(value['feeds'])} feed values", title_justify="left")
-    for column in ("feed", "zone", "value", "unit", "round", "age"):
-        table.add_column(column)
-    for item in value["feeds"]:
-        table.add_row(item["feed"], item["zone"], str(item["value"]), FEEDS[item["feed"]].unit,
-                      str(item["round"]), f"{item['age_ms'] / 1000:.1f} s")
-    emit(output, value, table)
+add(app, [
+    Query("list", "oracle/feeds", "Every feed's latest value per zone, with units and ages.",
+          (), feeds_table, extra=chain_now),
+])
 
 
 @app.command("feed")
@@ -159,14 +152,17 @@ def feed(sender: FromOption, zone: Zone,
         raise CliError("--count must be positive")
     signer = load_signer(home, sender)
     started = time.perf_counter()
-    with RpcClient(node_url(home, node)) as client:
-        feeder = Feeder(client, signer, zone, fee)
+    with connect(home, node) as client, progress_bar(progress) as bar:
+        feeder = OracleFeeder(client, signer, zone, fee)
         if simulated:
-            feed_simulated(feeder, seed, count or 1, interval, progress)
+            task = bar.add_task(f"oracle feed {zone} (seed {seed})",
+                                total=(count or 1) * len(FEEDS))
+            feeder.feed_simulated(seed, count or 1, interval, lambda: bar.advance(task))
         else:
             rows = read_csv(csv_file) if csv_file is not None else []
             rows += read_json(json_file) if json_file is not None else []
-            feed_rows(feeder, rows[:count], interval or 0.0, progress)
+            task = bar.add_task(f"oracle feed {zone}", total=len(rows[:count]))
+            feeder.feed(rows[:count], interval or 0.0, lambda: bar.advance(task))
     summary = {**feeder.summary, "seconds": round(time.perf_counter() - started, 3)}
     emit(output, summary, kv_table("oracle feed", {
         key: summary[key] for key in ("zone", "submitted", "accepted", "rejected", "rounds",

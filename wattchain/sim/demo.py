@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wattchain.cli.client import RpcCallError, RpcClient
-from wattchain.cli.metering_reports import fetch_intervals, fetch_trades, recompute_bill
+from wattchain.client import RpcCallError, RpcClient
+from wattchain.client.reports import fetch_intervals, fetch_trades, recompute_bill
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.modules.metering.ingest import sign_reading
 from wattchain.sim.community import (

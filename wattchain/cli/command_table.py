@@ -1,0 +1,189 @@
+"""Table-driven commands: most commands are one of two shapes, so each is a
+row in a table and one generic function runs it.
+
+* ``Query``: check the output format -> fetch one query (or RPC call) -> print
+  the value as JSON or a view.
+* ``Send``: turn the options into a tx's arguments -> sign and broadcast it
+  from ``--from`` -> print the outcome.
+
+A row lists its ``Param``s in the order ``--help`` shows them; ``add`` builds
+a typer command whose signature is those params plus the shared ones
+(``--home``, ``--node``, and for txs ``--fee``, ``--wait``; ``--output``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any
+
+import typer
+
+from wattchain.cli.common import (
+    DEFAULT_HOME,
+    HomeOption,
+    NodeOption,
+    OutputOption,
+    View,
+    check_output,
+    emit,
+    handle_errors,
+)
+from wattchain.cli.context import address_text, connect, resolve, send
+from wattchain.client import RpcClient
+
+Inputs = dict[str, Any]
+REQUIRED = inspect.Parameter.empty
+
+FromOption = Annotated[str, typer.Option("--from", help="Name of the signing key.")]
+FeeOption = Annotated[int | None, typer.Option(help="Fee in micro-units (default: the "
+                                                    "chain minimum).")]
+WaitOption = Annotated[bool, typer.Option("--wait/--no-wait",
+                                          help="Wait until the tx is in a block.")]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One command-line input: its Python name (typer derives the option or
+    argument name from it unless the annotation names it), its annotated type,
+    its default, and how it becomes a query field or a tx argument.
+
+    ``key``: the query field (default ``name``; ``""``: not sent).
+    ``convert(value, inputs)``: the value sent, from the typed one.
+    A ``None`` value is left out of a query (an unset filter).
+    """
+
+    name: str
+    annotation: Any
+    default: Any = REQUIRED
+    key: str | None = None
+    convert: Callable[[Any, Inputs], Any] | None = None
+
+    def value(self, inputs: Inputs) -> Any:
+        value = inputs[self.name]
+        return value if self.convert is None or value is None else self.convert(value, inputs)
+
+
+def option(name: str, kind: Any, help_text: str | None = None, default: Any = REQUIRED,
+           flag: str | None = None, **param: Any) -> Param:
+    """A ``--name`` option param (``flag`` renames it)."""
+    declared = (flag,) if flag else ()
+    return Param(name, Annotated[kind, typer.Option(*declared, help=help_text)],
+                 default, **param)
+
+
+def address_of(value: str, inputs: Inputs) -> bytes:
+    """A key name or 0x address -> the address bytes (a tx argument)."""
+    return resolve(inputs["home"], value)
+
+
+def address_field(value: str, inputs: Inputs) -> str:
+    """A key name or 0x address -> the 0x address (a query field)."""
+    return address_text(inputs["home"], value)
+
+
+HOME = Param("home", HomeOption, DEFAULT_HOME)
+NODE = Param("node", NodeOption, None)
+OUTPUT = Param("output", OutputOption, "text")
+SENDER = Param("sender", FromOption)
+FEE = Param("fee", FeeOption, None)
+WAIT = Param("wait", WaitOption, True)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A read command. ``path`` is a state query (``module/name``), or with
+    ``rpc`` an RPC method. ``data(inputs)`` replaces the fields the params
+    give; ``extra(client)`` adds fields read from the node first (the chain's
+    time). ``view(value, inputs)`` is the text output (default: pretty JSON)."""
+
+    name: str
+    path: str
+    doc: str
+    params: Sequence[Param] = ()
+    view: Callable[[Any, Inputs], View] | None = None
+    rpc: bool = False
+    data: Callable[[Inputs], dict[str, Any]] | None = None
+    extra: Callable[[RpcClient], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Send:
+    """A tx command: ``module.method`` with ``args(inputs)`` (default: the
+    params' values in order, ``--from`` left out). ``spend`` names the param
+    whose amount leaves the sender's balance (checked with the fee before
+    signing); ``after(answer, inputs)`` prints more once the tx is in."""
+
+    name: str
+    module: str
+    method: str
+    doc: str
+    params: Sequence[Param]
+    args: Callable[[Inputs], list[Any]] | None = None
+    spend: str | None = None
+    after: Callable[[Any, Inputs], None] | None = None
+
+
+def query_data(spec: Query, inputs: Inputs) -> dict[str, Any]:
+    if spec.data is not None:
+        return spec.data(inputs)
+    data = {}
+    for param in spec.params:
+        value = param.value(inputs)
+        if value is not None and param.key != "":
+            data[param.key or param.name] = value
+    return data
+
+
+def run_query(spec: Query, inputs: Inputs) -> None:
+    check_output(inputs["output"])
+    data = query_data(spec, inputs)
+    with connect(inputs["home"], inputs["node"]) as client:
+        if spec.extra is not None:
+            data.update(spec.extra(client))
+        value = client.call(spec.path, **data) if spec.rpc else client.query(spec.path, **data)
+    emit(inputs["output"], value, None if spec.view is None else spec.view(value, inputs))
+
+
+def run_send(spec: Send, inputs: Inputs) -> None:
+    check_output(inputs["output"])
+    args = spec.args(inputs) if spec.args is not None else [
+        param.value(inputs) for param in spec.params if param.name != "sender"]
+    answer = send(inputs["home"], inputs["node"], inputs["sender"], spec.module, spec.method,
+                  args, inputs["fee"], inputs["wait"], inputs["output"],
+                  spend=inputs[spec.spend] if spec.spend else 0)
+    if spec.after is not None:
+        spec.after(answer, inputs)
+
+
+def command(params: Sequence[Param], run: Callable[[Inputs], None], doc: str) -> Any:
+    """A typer command with ``params`` as its signature; ``run`` gets the inputs."""
+
+    def function(**inputs: Any) -> None:
+        run(inputs)
+
+    function.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=param.default,
+                          annotation=param.annotation) for param in params])
+    function.__annotations__ = {param.name: param.annotation for param in params}
+    function.__doc__ = doc
+    return handle_errors(function)
+
+
+def add(app: typer.Typer, rows: Sequence[Query | Send]) -> None:
+    """Add each row to ``app`` as a command."""
+    for row in rows:
+        if isinstance(row, Query):
+            params = [*row.params, HOME, NODE, OUTPUT]
+            app.command(row.name)(command(params, partial(run_query, row), row.doc))
+        else:
+            params = [*row.params, HOME, NODE, FEE, WAIT, OUTPUT]
+            app.command(row.name)(command(params, partial(run_send, row), row.doc))
+
+
+def chain_now(client: RpcClient) -> dict[str, Any]:
+    """``extra`` of queries that want the chain's time: ``now_ms``."""
+    return {"now_ms": client.latest_time_ms()}
+
