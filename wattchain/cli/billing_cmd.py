@@ -14,31 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.command_table import (
-    SENDER,
-    Inputs,
-    Param,
-    Query,
-    Send,
-    add,
-    address_field,
-    address_of,
-    option,
-)
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    CliError,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    console,
-    emit,
-    handle_errors,
-    kv_table,
-    table,
-)
+from wattchain.cli.command_table import Custom, Query, Send, add
+from wattchain.cli.common import CliError, console, emit, kv_table, table
 from wattchain.cli.context import address_text, fetch, latest_time_ms
+from wattchain.cli.params import READ, SENDER, Inputs, Param, address_field, address_of, option
 from wattchain.cli.registration_views import format_time, parse_time_ms
 from wattchain.client.reports import (
     fetch_intervals,
@@ -58,14 +37,13 @@ bill_app = typer.Typer(help="Bills per account and period, recomputable by anyon
 report_app = typer.Typer(help="Consumption reports per account and zone load profiles.",
                          no_args_is_help=True)
 
-ZoneId = Annotated[str, typer.Argument(help="Zone id.")]
-Start = Annotated[str, typer.Option("--start", help="Period start: date, ISO time or ms.")]
-End = Annotated[str, typer.Option("--end", help="Period end (exclusive), likewise.")]
-CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the intervals "
-                                                "to this CSV file.")]
-ZONE_ID = Param("zone_id", ZoneId)
+ZONE_ID = Param("zone_id", Annotated[str, typer.Argument(help="Zone id.")])
 ACCOUNT = option("account", str, "Key name or 0x address.", flag="--account")
-PERIOD = (ACCOUNT, Param("start", Start), Param("end", End))
+WINDOW = (option("start", str, "Period start: date, ISO time or ms.", flag="--start"),
+          option("end", str, "Period end (exclusive), likewise.", flag="--end"))
+PERIOD = (ACCOUNT, *WINDOW)
+CSV = option("csv_file", Path | None, "Also write the intervals to this CSV file.", None,
+             flag="--csv")
 
 
 class Metering:
@@ -150,15 +128,9 @@ add(tariff_app, [
 ])
 
 
-@tariff_app.command("show")
-@handle_errors
-def tariff_show(zone_id: ZoneId,
-                at: Annotated[str | None, typer.Option(help="Time (default: the latest "
-                                                       "block).")] = None,
-                home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                output: OutputOption = "text") -> None:
+def tariff_show(zone_id: str, at: str | None, home: Path, node: str | None,
+                output: str) -> None:
     """The tariff in force in a zone at a time, and the band then."""
-    check_output(output)
     time_ms = parse_time_ms(at, "at") if at is not None else latest_time_ms(home, node)
     metering = Metering(home, node)
     versions = metering.versions(zone_id)
@@ -169,6 +141,10 @@ def tariff_show(zone_id: ZoneId,
                           if versions else ""))
     value = {**in_force[-1], "band_now": metering("band", zone_id=zone_id, time_ms=time_ms)}
     emit(output, value, kv_table(f"tariff of {zone_id} at {format_time(time_ms)}", value))
+
+
+add(tariff_app, [Custom("show", tariff_show, (
+    ZONE_ID, option("at", str | None, "Time (default: the latest block).", None)), READ)])
 
 
 # -- bills -----------------------------------------------------------------------------
@@ -212,14 +188,9 @@ add(bill_app, [
 ])
 
 
-@bill_app.command("verify")
-@handle_errors
-def bill_verify(account: Annotated[str, typer.Option("--account", help="Key name or 0x "
-                                                     "address.")],
-                start: Start, end: End, home: HomeOption = DEFAULT_HOME,
-                node: NodeOption = None, output: OutputOption = "text") -> None:
+def bill_verify(account: str, start: str, end: str, home: Path, node: str | None,
+                output: str) -> None:
     """Recompute a bill here from on-chain intervals and tariffs; exit 1 on mismatch."""
-    check_output(output)
     metering = Metering(home, node)
     stored = metering("bill", **period({"home": home, "account": account, "start": start,
                                         "end": end}))
@@ -238,6 +209,9 @@ def bill_verify(account: Annotated[str, typer.Option("--account", help="Key name
          f"[bold red]mismatch[/]: stored total {stored['total']}, recomputed {fresh['total']}")
     if not matches:
         raise typer.Exit(1)
+
+
+add(bill_app, [Custom("verify", bill_verify, PERIOD, READ)])
 
 
 # -- reports ---------------------------------------------------------------------------
@@ -262,15 +236,10 @@ def emit_report(output: str, value: dict[str, Any], title: str, csv_file: Path |
           "yes" if r["estimated"] else ""] for r in value["intervals"]])])
 
 
-@report_app.command("account")
-@handle_errors
-def report_account(who: Annotated[str, typer.Argument(help="Key name or 0x address.")],
-                   start: Start, end: End, csv_file: CsvOption = None,
-                   home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                   output: OutputOption = "text") -> None:
+def report_account(who: str, start: str, end: str, csv_file: Path | None, home: Path,
+                   node: str | None, output: str) -> None:
     """An account's grid exchange per interval and band, its peak demand, and the
     self-consumption ratio of its production meters."""
-    check_output(output)
     window = period({"home": home, "account": who, "start": start, "end": end})
     query = Metering(home, node)
     interval_ms, intervals = fetch_intervals(query, window["start_ms"], window["end_ms"],
@@ -290,16 +259,20 @@ def report_account(who: Annotated[str, typer.Argument(help="Key name or 0x addre
     emit_report(output, value, f"account {window['account']}", csv_file)
 
 
-@report_app.command("zone")
-@handle_errors
-def report_zone(zone_id: ZoneId, start: Start, end: End, csv_file: CsvOption = None,
-                home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                output: OutputOption = "text") -> None:
+def report_zone(zone_id: str, start: str, end: str, csv_file: Path | None, home: Path,
+                node: str | None, output: str) -> None:
     """A zone's load profile: grid import, export and net per interval, and its peak."""
-    check_output(output)
     begin, finish = parse_time_ms(start, "start"), parse_time_ms(end, "end")
     query = Metering(home, node)
     interval_ms, intervals = fetch_intervals(query, begin, finish, zone_id=zone_id)
     value = {"zone_id": zone_id, "start_ms": begin, "end_ms": finish,
              **load_report(intervals, interval_ms, query.versions(zone_id))}
     emit_report(output, value, f"zone {zone_id}", csv_file)
+
+
+add(report_app, [
+    Custom("account", report_account, (
+        Param("who", Annotated[str, typer.Argument(help="Key name or 0x address.")]), *WINDOW,
+        CSV), READ),
+    Custom("zone", report_zone, (ZONE_ID, *WINDOW, CSV), READ),
+])

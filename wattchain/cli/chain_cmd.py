@@ -8,32 +8,15 @@ Changing a role or the validator set needs the ``admin`` role; with a genesis
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.command_table import (
-    SENDER,
-    FeeOption,
-    FromOption,
-    Inputs,
-    Query,
-    Send,
-    WaitOption,
-    add,
-    option,
-)
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    CliError,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    handle_errors,
-    table,
-)
+from wattchain.cli.command_table import Custom, Query, Send, add
+from wattchain.cli.common import CliError, table
 from wattchain.cli.context import connect, send
+from wattchain.cli.params import SENDER, WRITE, Inputs, Param, option
 from wattchain.client.governance import find_proposal, proposal_call
 
 chain_app = typer.Typer(help="The validator set: change it (admins), pending changes, "
@@ -95,16 +78,13 @@ add(gov_app, [
 ])
 
 
-@gov_app.command("approve")
-@handle_errors
-def approve(
-    proposal_id: Annotated[str, typer.Argument(help="Proposal id (0x...), from `gov "
-                                               "proposals`.")],
-    sender: FromOption, home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-    fee: FeeOption = None, wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
+def approve(proposal_id: str, sender: str, home: Path, node: str | None, fee: int | None,
+            wait: bool, output: str) -> None:
     """Approve a pending proposal (admin): send its action again as you."""
-    check_output(output)
     with connect(home, node) as client:
         module, method, args = proposal_call(find_proposal(client, proposal_id))
     send(home, node, sender, module, method, args, fee, wait, output)
+
+
+add(gov_app, [Custom("approve", approve, (Param("proposal_id", Annotated[str, typer.Argument(
+    help="Proposal id (0x...), from `gov proposals`.")]), SENDER), WRITE)])

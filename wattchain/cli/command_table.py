@@ -1,5 +1,5 @@
 """Table-driven commands: most commands are one of two shapes, so each is a
-row in a table and one generic function runs it.
+row in a table and one generic function runs it (the rest are ``Custom`` rows).
 
 * ``Query``: check the output format -> fetch one query (or RPC call) -> print
   the value as JSON or a view.
@@ -9,6 +9,8 @@ row in a table and one generic function runs it.
 A row lists its ``Param``s in the order ``--help`` shows them; ``add`` builds
 a typer command whose signature is those params plus the shared ones
 (``--home``, ``--node``, and for txs ``--fee``, ``--wait``; ``--output``).
+A ``Custom`` row's function keeps a plain typed signature; the row gives
+its command-line declarations.
 """
 
 from __future__ import annotations
@@ -17,79 +19,14 @@ import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    View,
-    check_output,
-    emit,
-    handle_errors,
-)
-from wattchain.cli.context import address_text, connect, resolve, send
+from wattchain.cli.common import View, check_output, emit, handle_errors
+from wattchain.cli.context import connect, send
+from wattchain.cli.params import READ, WRITE, Inputs, Param
 from wattchain.client import RpcClient
-
-Inputs = dict[str, Any]
-REQUIRED = inspect.Parameter.empty
-
-FromOption = Annotated[str, typer.Option("--from", help="Name of the signing key.")]
-FeeOption = Annotated[int | None, typer.Option(help="Fee in micro-units (default: the "
-                                                    "chain minimum).")]
-WaitOption = Annotated[bool, typer.Option("--wait/--no-wait",
-                                          help="Wait until the tx is in a block.")]
-
-
-@dataclass(frozen=True)
-class Param:
-    """One command-line input: its Python name (typer derives the option or
-    argument name from it unless the annotation names it), its annotated type,
-    its default, and how it becomes a query field or a tx argument.
-
-    ``key``: the query field (default ``name``; ``""``: not sent).
-    ``convert(value, inputs)``: the value sent, from the typed one.
-    A ``None`` value is left out of a query (an unset filter).
-    """
-
-    name: str
-    annotation: Any
-    default: Any = REQUIRED
-    key: str | None = None
-    convert: Callable[[Any, Inputs], Any] | None = None
-
-    def value(self, inputs: Inputs) -> Any:
-        value = inputs[self.name]
-        return value if self.convert is None or value is None else self.convert(value, inputs)
-
-
-def option(name: str, kind: Any, help_text: str | None = None, default: Any = REQUIRED,
-           flag: str | None = None, **param: Any) -> Param:
-    """A ``--name`` option param (``flag`` renames it)."""
-    declared = (flag,) if flag else ()
-    return Param(name, Annotated[kind, typer.Option(*declared, help=help_text)],
-                 default, **param)
-
-
-def address_of(value: str, inputs: Inputs) -> bytes:
-    """A key name or 0x address -> the address bytes (a tx argument)."""
-    return resolve(inputs["home"], value)
-
-
-def address_field(value: str, inputs: Inputs) -> str:
-    """A key name or 0x address -> the 0x address (a query field)."""
-    return address_text(inputs["home"], value)
-
-
-HOME = Param("home", HomeOption, DEFAULT_HOME)
-NODE = Param("node", NodeOption, None)
-OUTPUT = Param("output", OutputOption, "text")
-SENDER = Param("sender", FromOption)
-FEE = Param("fee", FeeOption, None)
-WAIT = Param("wait", WaitOption, True)
 
 
 @dataclass(frozen=True)
@@ -124,6 +61,18 @@ class Send:
     args: Callable[[Inputs], list[Any]] | None = None
     spend: str | None = None
     after: Callable[[Any, Inputs], None] | None = None
+
+
+@dataclass(frozen=True)
+class Custom:
+    """A command of neither shape: ``run(**inputs)`` does the work once the output
+    format is checked; its docstring is the command's help. ``shared``: the
+    shared params it takes (``READ``, ``WRITE`` or ``RELAY``)."""
+
+    name: str
+    run: Callable[..., None]
+    params: Sequence[Param]
+    shared: Sequence[Param] = ()
 
 
 def query_data(spec: Query, inputs: Inputs) -> dict[str, Any]:
@@ -172,15 +121,24 @@ def command(params: Sequence[Param], run: Callable[[Inputs], None], doc: str) ->
     return handle_errors(function)
 
 
-def add(app: typer.Typer, rows: Sequence[Query | Send]) -> None:
+def run_custom(spec: Custom, inputs: Inputs) -> None:
+    if "output" in inputs:
+        check_output(inputs["output"])
+    spec.run(**inputs)
+
+
+def add(app: typer.Typer, rows: Sequence[Query | Send | Custom]) -> None:
     """Add each row to ``app`` as a command."""
     for row in rows:
         if isinstance(row, Query):
-            params = [*row.params, HOME, NODE, OUTPUT]
-            app.command(row.name)(command(params, partial(run_query, row), row.doc))
+            app.command(row.name)(command([*row.params, *READ], partial(run_query, row),
+                                          row.doc))
+        elif isinstance(row, Send):
+            app.command(row.name)(command([*row.params, *WRITE], partial(run_send, row),
+                                          row.doc))
         else:
-            params = [*row.params, HOME, NODE, FEE, WAIT, OUTPUT]
-            app.command(row.name)(command(params, partial(run_send, row), row.doc))
+            app.command(row.name)(command([*row.params, *row.shared], partial(run_custom, row),
+                                          row.run.__doc__ or ""))
 
 
 def chain_now(client: RpcClient) -> dict[str, Any]:

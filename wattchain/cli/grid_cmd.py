@@ -7,23 +7,15 @@ Energy in Wh, power in W; prices in micro-units per kWh; ratios in per-mille
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 
 import typer
 
-from wattchain.cli.command_table import SENDER, Inputs, Param, Query, Send, add, option
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    emit,
-    handle_errors,
-    kv_table,
-    records_table,
-)
+from wattchain.cli.command_table import Custom, Query, Send, add
+from wattchain.cli.common import emit, kv_table, records_table
 from wattchain.cli.context import connect
+from wattchain.cli.params import READ, SENDER, Inputs, Param, option
 
 app = typer.Typer(help="Grid balancing: supply and demand per zone, forecasts, storage and "
                        "demand-response dispatch, emergencies, imbalance prices.",
@@ -36,23 +28,15 @@ app.add_typer(flex_app, name="flex")
 app.add_typer(emergency_app, name="emergency")
 
 ZONE = option("zone", str, "Zone id.", flag="--zone")
-OptionalZone = Annotated[str | None, typer.Option(
-    "--zone", help="One zone's record; without it, network-wide totals.")]
-Interval = Annotated[int | None, typer.Option(
-    "--interval", help="Interval start (ms); default the newest.")]
 
 
 def balancing(name: str, method: str, doc: str, params: tuple[Param, ...]) -> Send:
     return Send(name, "balancing", method, doc, params)
 
 
-@app.command("status")
-@handle_errors
-def status(zone: OptionalZone = None, interval_start: Interval = None,
-           home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-           output: OutputOption = "text") -> None:
+def status(zone: str | None, interval_start: int | None, home: Path, node: str | None,
+           output: str) -> None:
     """Supply, demand, schedule, imbalance and price of the newest balanced interval."""
-    check_output(output)
     with connect(home, node) as client:
         if zone is None:
             value = client.query("balancing/totals")
@@ -65,13 +49,8 @@ def status(zone: OptionalZone = None, interval_start: Interval = None,
     emit(output, value, kv_table(f"zone {zone}", value))
 
 
-@app.command("forecast")
-@handle_errors
-def forecast(zone: Annotated[str, typer.Option("--zone", help="Zone id.")],
-             home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-             output: OutputOption = "text") -> None:
+def forecast(zone: str, home: Path, node: str | None, output: str) -> None:
     """Demand and supply forecast of the next intervals, and the zone's forecast error."""
-    check_output(output)
     with connect(home, node) as client:
         value = client.query("balancing/forecast", zone=zone)
         value["accuracy"] = client.query("balancing/accuracy", zone=zone)
@@ -92,6 +71,12 @@ def dispatch_view(value: Any, inputs: Inputs) -> Any:
 
 
 add(app, [
+    Custom("status", status, (
+        option("zone", str | None, "One zone's record; without it, network-wide totals.", None,
+               flag="--zone"),
+        option("interval_start", int | None, "Interval start (ms); default the newest.", None,
+               flag="--interval")), READ),
+    Custom("forecast", forecast, (ZONE,), READ),
     Query("resilience", "balancing/resilience", "Reserve margin, hosting capacity used, "
           "storage available, islanding capability.", (ZONE,),
           lambda value, inputs: kv_table(f"resilience of {inputs['zone']}", value)),
@@ -151,15 +136,8 @@ add(emergency_app, [
 ])
 
 
-@emergency_app.command("show")
-@handle_errors
-def emergency_show(zone: Annotated[str | None, typer.Option(
-                       "--zone", help="One zone with its record; without it, every zone in "
-                                      "an emergency.")] = None,
-                   home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                   output: OutputOption = "text") -> None:
+def emergency_show(zone: str | None, home: Path, node: str | None, output: str) -> None:
     """The emergency in force, the market restriction and the zone's record."""
-    check_output(output)
     with connect(home, node) as client:
         if zone is None:
             value = client.query("balancing/emergencies")
@@ -173,3 +151,8 @@ def emergency_show(zone: Annotated[str | None, typer.Option(
     emit(output, value, records_table(
         title, ["seq", "action", "kind", "severity", "height", "time_ms", "by", "reason"],
         value["log"]))
+
+
+add(emergency_app, [Custom("show", emergency_show, (option(
+    "zone", str | None, "One zone with its record; without it, every zone in an emergency.",
+    None, flag="--zone"),), READ)])

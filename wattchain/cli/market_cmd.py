@@ -12,19 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.command_table import (
-    SENDER,
-    Inputs,
-    Param,
-    Query,
-    Send,
-    add,
-    address_field,
-    address_of,
-    option,
-)
+from wattchain.cli.command_table import Query, Send, add
 from wattchain.cli.common import CliError, table
 from wattchain.cli.context import connect
+from wattchain.cli.params import SENDER, Inputs, Param, address_field, address_of, option
 
 app = typer.Typer(help="Peer-to-peer energy market: bids, asks, books, clearings, trades.",
                   no_args_is_help=True)

@@ -14,32 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.command_table import (
-    SENDER,
-    FeeOption,
-    Inputs,
-    Param,
-    Query,
-    Send,
-    add,
-    address_field,
-    address_of,
-    option,
-)
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    CliError,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    emit,
-    handle_errors,
-    kv_table,
-    progress_bar,
-    table,
-)
+from wattchain.cli.command_table import Custom, Query, Send, add
+from wattchain.cli.common import CliError, emit, kv_table, progress_bar, table
 from wattchain.cli.context import connect, load_signer, open_keyring
+from wattchain.cli.params import RELAY, SENDER, Inputs, Param, address_field, address_of, option
 from wattchain.cli.registration_views import format_time, parse_time_ms
 from wattchain.client import (
     PROFILES,
@@ -63,11 +41,9 @@ KEY = option("key", str | None, "Keyring key of the meter (default: the key name
              "meter).", None)
 PUBLIC_KEY = option("public_key", str | None, "The meter's compressed public key, hex "
                     "(instead of --key).", None)
-MeterOption = Annotated[str, typer.Option("--meter", help="Meter id.")]
-KeyOption = Annotated[str | None, typer.Option(
-    "--key", help="Keyring key of the meter (default: the key named like the meter).")]
-BatchOption = Annotated[int, typer.Option("--batch", help="Readings per tx.")]
-GatewayFrom = Annotated[str, typer.Option("--from", help="Gateway key that pays the fees.")]
+METER = option("meter_id", str, "Meter id.", flag="--meter")
+GATEWAY = option("sender", str, "Gateway key that pays the fees.", flag="--from")
+BATCH = option("batch", int, "Readings per tx.", 100, flag="--batch")
 
 
 def public_key_of(inputs: Inputs) -> bytes:
@@ -178,23 +154,12 @@ def relay(home: Path, node: str | None, sender: str, meter_id: str, key: str | N
         raise typer.Exit(1)
 
 
-@app.command("gateway")
-@handle_errors
-def gateway(
-    meter_id: MeterOption, sender: GatewayFrom,
-    green_button: Annotated[Path | None, typer.Option(help="Green Button (ESPI) XML.")] = None,
-    obis_csv: Annotated[Path | None, typer.Option(help="DLMS/COSEM OBIS-coded CSV.")] = None,
-    batch: BatchOption = 100, key: KeyOption = None,
-    base_import_wh: Annotated[int, typer.Option(help="Import register before the first "
-                                                "interval (a new meter only).")] = 0,
-    base_export_wh: Annotated[int, typer.Option(help="Export register likewise.")] = 0,
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    output: OutputOption = "text",
-) -> None:
+def gateway(meter_id: str, sender: str, green_button: Path | None, obis_csv: Path | None,
+            batch: int, key: str | None, base_import_wh: int, base_export_wh: int, home: Path,
+            node: str | None, fee: int | None, output: str) -> None:
     """Relay a meter data file: sign each reading with the meter key and submit in
     batches, resuming after the last sequence the chain holds. Exit 1 if any
     reading was rejected."""
-    check_output(output)
     if (green_button is None) == (obis_csv is None):
         raise CliError("give exactly one of --green-button FILE or --obis-csv FILE")
 
@@ -207,26 +172,11 @@ def gateway(
     relay(home, node, sender, meter_id, key, plan, batch, fee, output)
 
 
-@app.command("simulate")
-@handle_errors
-def simulate(
-    meter_id: MeterOption, sender: GatewayFrom,
-    profile: Annotated[str, typer.Option(help=", ".join(PROFILES))],
-    intervals: Annotated[int, typer.Option(help="Number of intervals.")],
-    seed: Annotated[int, typer.Option(help="Seed: the same seed, the same profile.")] = 1,
-    size_w: Annotated[int, typer.Option(help="Mean load, PV peak or charger power in W "
-                                        "(default per profile).")] = 0,
-    end: Annotated[str | None, typer.Option(help="End of the last interval (date, ISO time "
-                                            "or ms); default: the latest block time, "
-                                            "floored to an interval.")] = None,
-    utc_offset_minutes: Annotated[int, typer.Option(help="Local clock of the profile.")] = 0,
-    batch: BatchOption = 100, key: KeyOption = None,
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    output: OutputOption = "text",
-) -> None:
+def simulate(meter_id: str, sender: str, profile: str, intervals: int, seed: int, size_w: int,
+             end: str | None, utc_offset_minutes: int, batch: int, key: str | None,
+             home: Path, node: str | None, fee: int | None, output: str) -> None:
     """Relay a simulated meter's readings for the chain's intervals ending at --end,
     resuming after the last sequence the chain holds."""
-    check_output(output)
     if intervals <= 0:
         raise CliError("--intervals must be positive")
     simulated = SimulatedMeter(profile, seed, size_w, utc_offset_minutes)
@@ -239,3 +189,23 @@ def simulate(
         finish - intervals * interval_ms, interval_ms, intervals)]
     relay(home, node, sender, meter_id, key, lambda meter: plan_intervals(values, meter),
           batch, fee, output)
+
+
+add(app, [
+    Custom("gateway", gateway, (
+        METER, GATEWAY, option("green_button", Path | None, "Green Button (ESPI) XML.", None),
+        option("obis_csv", Path | None, "DLMS/COSEM OBIS-coded CSV.", None), BATCH, KEY,
+        option("base_import_wh", int, "Import register before the first interval (a new "
+               "meter only).", 0),
+        option("base_export_wh", int, "Export register likewise.", 0)), RELAY),
+    Custom("simulate", simulate, (
+        METER, GATEWAY, option("profile", str, ", ".join(PROFILES)),
+        option("intervals", int, "Number of intervals."),
+        option("seed", int, "Seed: the same seed, the same profile.", 1),
+        option("size_w", int, "Mean load, PV peak or charger power in W (default per "
+               "profile).", 0),
+        option("end", str | None, "End of the last interval (date, ISO time or ms); default: "
+               "the latest block time, floored to an interval.", None),
+        option("utc_offset_minutes", int, "Local clock of the profile.", 0), BATCH, KEY),
+        RELAY),
+])

@@ -14,32 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.command_table import (
-    SENDER,
-    FeeOption,
-    FromOption,
-    Inputs,
-    Param,
-    Query,
-    Send,
-    add,
-    chain_now,
-    option,
-)
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    CliError,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    emit,
-    handle_errors,
-    kv_table,
-    progress_bar,
-    table,
-)
+from wattchain.cli.command_table import Custom, Query, Send, add, chain_now
+from wattchain.cli.common import CliError, emit, kv_table, progress_bar, table
 from wattchain.cli.context import connect, load_signer
+from wattchain.cli.params import READ, RELAY, SENDER, Inputs, Param, option
 from wattchain.client import OracleFeeder, read_csv, read_json
 from wattchain.client.oracle_feeder import parse_integer
 from wattchain.modules.oracle.types import FEEDS
@@ -47,8 +25,8 @@ from wattchain.modules.oracle.types import FEEDS
 app = typer.Typer(help="Oracle feeds: wholesale price, weather, grid frequency, emissions.",
                   no_args_is_help=True)
 
-Feed = Annotated[str, typer.Option("--feed", help=f"One of: {', '.join(FEEDS)}.")]
-Zone = Annotated[str, typer.Option("--zone", help="Zone id the value is for.")]
+FEED = Param("feed", Annotated[str, typer.Option("--feed", help=f"One of: {', '.join(FEEDS)}.")])
+ZONE = Param("zone", Annotated[str, typer.Option("--zone", help="Zone id the value is for.")])
 
 
 def check_feed(feed: str) -> str:
@@ -77,26 +55,9 @@ def feeds_table(value: Any, inputs: Inputs) -> Any:
                    item["round"], f"{item['age_ms'] / 1000:.1f} s"] for item in value["feeds"]])
 
 
-add(app, [
-    Send("submit", "oracle", "submit", "Submit one value for (feed, zone, round) as an oracle "
-         "account.", (
-             SENDER, Param("feed", Feed), Param("zone", Zone),
-             option("value", str, "Integer in the feed's unit."),
-             option("round_text", str, "Round index or `now` (the round of the latest "
-                    "block).", "now", flag="--round")), args=submit_args),
-])
-
-
-@app.command("show")
-@handle_errors
-def show(feed: Feed, zone: Zone,
-         round_index: Annotated[int | None, typer.Option(
-             "--round", help="Show this round's submissions instead of the latest value.")]
-         = None,
-         home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-         output: OutputOption = "text") -> None:
+def show(feed: str, zone: str, round_index: int | None, home: Path, node: str | None,
+         output: str) -> None:
     """The latest finalized value of a feed in a zone (with its age), or one round."""
-    check_output(output)
     check_feed(feed)
     with connect(home, node) as client:
         if round_index is not None:
@@ -118,34 +79,10 @@ def round_table(value: dict[str, Any]) -> Any:
                   for item in value["submissions"]])
 
 
-add(app, [
-    Query("list", "oracle/feeds", "Every feed's latest value per zone, with units and ages.",
-          (), feeds_table, extra=chain_now),
-])
-
-
-@app.command("feed")
-@handle_errors
-def feed(sender: FromOption, zone: Zone,
-         csv_file: Annotated[Path | None, typer.Option(
-             "--csv", help="CSV with a header: feed,value and round or time_ms.")] = None,
-         json_file: Annotated[Path | None, typer.Option(
-             "--json", help="JSON list of {feed, value, round | time_ms}.")] = None,
-         simulated: Annotated[bool, typer.Option(
-             "--simulate", help="Generate every feed from a seeded simulated source.")]
-         = False,
-         seed: Annotated[int, typer.Option(help="Seed of the simulated source.")] = 1,
-         interval: Annotated[float | None, typer.Option(
-             help="Seconds between submissions (files; default 0) or between simulated "
-                  "rounds (default: wait for the next round).")] = None,
-         count: Annotated[int | None, typer.Option(
-             help="Rows to submit (files; default all) or rounds to simulate (default 1).")]
-         = None,
-         progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-         home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-         output: OutputOption = "text") -> None:
+def feed(sender: str, zone: str, csv_file: Path | None, json_file: Path | None,
+         simulated: bool, seed: int, interval: float | None, count: int | None,
+         progress: bool, home: Path, node: str | None, fee: int | None, output: str) -> None:
     """Run a feeder: submit values from a file or a simulated source, with progress."""
-    check_output(output)
     if sum((csv_file is not None, json_file is not None, simulated)) != 1:
         raise CliError("give exactly one of --csv FILE, --json FILE or --simulate")
     if count is not None and count <= 0:
@@ -171,3 +108,31 @@ def feed(sender: FromOption, zone: Zone,
         for item in summary["rejections"]:
             typer.echo(f"rejected {item['feed']} round {item['round']}: {item['log']}",
                        err=True)
+
+
+add(app, [
+    Send("submit", "oracle", "submit", "Submit one value for (feed, zone, round) as an oracle "
+         "account.", (
+             SENDER, FEED, ZONE, option("value", str, "Integer in the feed's unit."),
+             option("round_text", str, "Round index or `now` (the round of the latest "
+                    "block).", "now", flag="--round")), args=submit_args),
+    Custom("show", show, (FEED, ZONE, option(
+        "round_index", int | None, "Show this round's submissions instead of the latest "
+        "value.", None, flag="--round")), READ),
+    Query("list", "oracle/feeds", "Every feed's latest value per zone, with units and ages.",
+          (), feeds_table, extra=chain_now),
+    Custom("feed", feed, (
+        SENDER, ZONE,
+        option("csv_file", Path | None, "CSV with a header: feed,value and round or time_ms.",
+               None, flag="--csv"),
+        option("json_file", Path | None, "JSON list of {feed, value, round | time_ms}.", None,
+               flag="--json"),
+        option("simulated", bool, "Generate every feed from a seeded simulated source.",
+               False, flag="--simulate"),
+        option("seed", int, "Seed of the simulated source.", 1),
+        option("interval", float | None, "Seconds between submissions (files; default 0) or "
+               "between simulated rounds (default: wait for the next round).", None),
+        option("count", int | None, "Rows to submit (files; default all) or rounds to "
+               "simulate (default 1).", None),
+        option("progress", bool, None, True, flag="--progress/--no-progress")), RELAY),
+])

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.command_table import Inputs, Param, Query, add, address_field
+from wattchain.cli.command_table import Query, add
 from wattchain.cli.common import kv_table, table
+from wattchain.cli.params import Inputs, Param, address_field
 
 app = typer.Typer(help="Query accounts, blocks and transactions.", no_args_is_help=True)
 

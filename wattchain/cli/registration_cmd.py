@@ -12,18 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.command_table import (
-    SENDER,
-    Inputs,
-    Param,
-    Query,
-    Send,
-    add,
-    address_field,
-    option,
-)
+from wattchain.cli.command_table import Query, Send, add
 from wattchain.cli.common import CliError, console, kv_table, table
 from wattchain.cli.context import fetch
+from wattchain.cli.params import SENDER, Inputs, Param, address_field, option
 from wattchain.cli.registration_views import (
     asset_rows,
     assets_table,

@@ -9,28 +9,21 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.command_table import (
+from wattchain.cli.command_table import Custom, Send, add
+from wattchain.cli.common import CliError, console
+from wattchain.cli.context import connect, load_signer, submit
+from wattchain.cli.params import (
+    FEE,
+    HOME,
+    NODE,
+    OUTPUT,
     SENDER,
-    FeeOption,
-    FromOption,
+    WAIT,
     Inputs,
     Param,
-    Send,
-    WaitOption,
-    add,
     address_of,
+    option,
 )
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    CliError,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    console,
-    handle_errors,
-)
-from wattchain.cli.context import connect, load_signer, submit
 from wattchain.client import TxBuilder, sign_tx
 from wattchain.crypto import parse_address
 from wattchain.types import SignedTx, Tx
@@ -87,21 +80,9 @@ def parse_arg(text: str) -> Any:
     raise CliError(f"--arg type {kind!r} is not one of int, str, addr, hex")
 
 
-@app.command("sign")
-@handle_errors
-def sign(
-    sender: FromOption,
-    module: Annotated[str, typer.Option(help="Module, e.g. accounts.")],
-    method: Annotated[str, typer.Option(help="Method, e.g. transfer.")],
-    out: Annotated[Path, typer.Option("--out", help="File to write the signed tx to.")],
-    arg: Annotated[list[str] | None, typer.Option(
-        "--arg", help="Argument as TYPE:VALUE (int, str, addr, hex); repeat in order.")] = None,
-    nonce: Annotated[int | None, typer.Option(help="Nonce (offline signing).")] = None,
-    chain_id: Annotated[str | None, typer.Option(help="Chain id (offline signing).")] = None,
-    fee: FeeOption = None,
-    valid_until_height: Annotated[int, typer.Option(help="0: no expiry.")] = 0,
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-) -> None:
+def sign(sender: str, module: str, method: str, out: Path, arg: list[str] | None,
+         nonce: int | None, chain_id: str | None, fee: int | None, valid_until_height: int,
+         home: Path, node: str | None) -> None:
     """Sign a tx into a file. With --nonce, --chain-id and --fee no node is contacted."""
     signer = load_signer(home, sender)
     args = [parse_arg(a) for a in arg or []]
@@ -117,15 +98,8 @@ def sign(
     console.print(f"signed tx {stx.tx_id.hex()} written to {out}")
 
 
-@app.command("broadcast")
-@handle_errors
-def broadcast(
-    file: Annotated[Path, typer.Argument(help="A file written by `tx sign`.")],
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-    wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
+def broadcast(file: Path, home: Path, node: str | None, wait: bool, output: str) -> None:
     """Broadcast a signed tx from a file."""
-    check_output(output)
     try:
         raw = base64.b64decode(json.loads(file.read_text())["tx"], validate=True)
         stx = SignedTx.decode(raw)
@@ -133,3 +107,18 @@ def broadcast(
         raise CliError(f"{file} is not a signed tx file: {exc}") from None
     with connect(home, node) as client:
         submit(client, stx, wait, output)
+
+
+add(app, [
+    Custom("sign", sign, (
+        SENDER, option("module", str, "Module, e.g. accounts."),
+        option("method", str, "Method, e.g. transfer."),
+        option("out", Path, "File to write the signed tx to.", flag="--out"),
+        option("arg", list[str] | None, "Argument as TYPE:VALUE (int, str, addr, hex); repeat "
+               "in order.", None, flag="--arg"),
+        option("nonce", int | None, "Nonce (offline signing).", None),
+        option("chain_id", str | None, "Chain id (offline signing).", None), FEE,
+        option("valid_until_height", int, "0: no expiry.", 0), HOME, NODE)),
+    Custom("broadcast", broadcast, (Param("file", Annotated[Path, typer.Argument(
+        help="A file written by `tx sign`.")]),), (HOME, NODE, WAIT, OUTPUT)),
+])
