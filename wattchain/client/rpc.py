@@ -72,10 +72,13 @@ class RpcClient:
     ...     height = client.status()["sync_info"]["latest_block_height"]
     """
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        """``transport``: an httpx transport to use instead of the network (tests,
+        an in-process node)."""
         self.url = url.rstrip("/")
         self._ids = itertools.count(1)
-        self._http = httpx.Client(timeout=timeout)
+        self._http = httpx.Client(timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self._http.close()
