@@ -136,7 +136,7 @@ def test_a_refused_and_a_failed_tx_raise_with_the_node_s_reason(node: FakeNode) 
             refused.raise_for_failure()
         failed = send_tx(client, ALICE, "accounts", "transfer", [BOB.address, 10**9])
         assert failed.failed and failed.height == 1
-        with pytest.raises(TxFailed, match="failed in block 1 .accounts code 101.: balance 990 is less"):
+        with pytest.raises(TxFailed, match="block 1 .accounts code 101.: balance 990 is less"):
             failed.raise_for_failure()
         unsent = send_tx(client, ALICE, "accounts", "transfer", [BOB.address, 1], wait=False)
         assert unsent.ok and unsent.result is None and not unsent.committed
