@@ -34,7 +34,8 @@ class Query:
     """A read command. ``path`` is a state query (``module/name``), or with
     ``rpc`` an RPC method. ``data(inputs)`` replaces the fields the params
     give; ``extra(client)`` adds fields read from the node first (the chain's
-    time). ``view(value, inputs)`` is the text output (default: pretty JSON)."""
+    time). ``view(value, inputs)`` is the text output (default: pretty JSON); it
+    runs before either output is printed, so it may add fields to ``value``."""
 
     name: str
     path: str
