@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from process_helpers import NodeProcess, node_with_genesis
+from test_market_cli import wait_for
 from test_registration_cli import Cli, setup_accounts
 
 from wattchain.crypto import PrivateKey, format_address
@@ -31,16 +31,6 @@ def quorum_node(tmp_path: Path) -> Iterator[NodeProcess]:
             "nonce": 0, "roles": ["admin"]})
     with node_with_genesis(tmp_path / "home", edit) as node:
         yield node
-
-
-def wait_for(predicate: Any, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_admin_quorum_proposals_and_validator_changes(quorum_node: NodeProcess,
