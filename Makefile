@@ -25,7 +25,7 @@ run: install
 	$(BIN)/wattchain demo --dir ./localnet --validators 4
 
 lint: install
-	$(BIN)/ruff check wattchain tests bench
+	$(BIN)/ruff check wattchain tests bench examples
 
 typecheck: install
 	$(BIN)/mypy wattchain

@@ -1,6 +1,7 @@
 """The layering rule of docs/architecture.md, enforced on the import graph.
 
-primitives <- consensus, vm, modules <- genesis <- node <- cli, sim.
+primitives <- consensus, vm, modules <- genesis <- node <- cli, sim;
+client (the Python SDK) sits on primitives and modules, under cli and sim.
 consensus, vm and modules never import node, cli, trio, libp2p, plyvel or
 hypercorn (nor starlette); consensus never imports vm.
 
@@ -27,6 +28,9 @@ FORBIDDEN = {
     "modules": IO_LAYERS + ("wattchain.genesis", "wattchain.consensus"),
     "genesis": IO_LAYERS,
     "node": ("wattchain.cli", "wattchain.sim"),
+    "client": ("wattchain.node", "wattchain.cli", "wattchain.sim", "wattchain.consensus",
+               "trio", "libp2p", "plyvel", "hypercorn", "starlette"),
+    "sim": ("wattchain.cli",),
 }
 PRIMITIVES = ("codec.py", "crypto.py", "hashing.py", "types.py", "errors.py")
 
@@ -56,6 +60,12 @@ def test_layer_imports_only_lower_layers(layer: str) -> None:
     files = sorted((PACKAGE / layer).rglob("*.py"))
     assert files, f"layer {layer} has no files"
     assert violations(files, FORBIDDEN[layer]) == []
+
+
+def test_only_the_demo_command_imports_the_sim() -> None:
+    files = [path for path in sorted((PACKAGE / "cli").rglob("*.py"))
+             if path.name != "demo_cmd.py"]
+    assert violations(files, ("wattchain.sim",)) == []
 
 
 def test_primitives_import_no_higher_layer() -> None:

@@ -13,8 +13,7 @@ import pytest
 from cli_helpers import Cli, register, setup_accounts
 from process_helpers import NodeProcess, node_with_genesis
 
-from wattchain.cli.client import RpcClient
-from wattchain.cli.keyring import Keyring
+from wattchain.client import Keyring, RpcClient
 from wattchain.crypto import PrivateKey
 from wattchain.modules.metering.ingest import sign_reading
 from wattchain.types import Tx, sign_tx

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wattchain.cli.keyring import (
+from wattchain.client.keyring import (
     DEFAULT_SCRYPT_N,
     KeyExists,
     KeyInfo,

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from meter_file_helpers import T, green_button
 
-from wattchain.cli.meter_formats import (
+from wattchain.client.gateway import plan_intervals, plan_registers
+from wattchain.client.meter_formats import (
     FormatError,
     IntervalValue,
     interval_readings,
@@ -19,8 +20,7 @@ from wattchain.cli.meter_formats import (
     parse_green_button,
     parse_obis_csv,
 )
-from wattchain.cli.metering_gateway import plan_intervals, plan_registers
-from wattchain.sim.meters import SimulatedMeter
+from wattchain.client.simulated_meters import SimulatedMeter
 
 
 def test_green_button_odd_intervals_multiplier_and_both_directions(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from wattchain.cli.keyring import Keyring
 from wattchain.cli.testnet_layout import TestnetNode, init_testnet
+from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey
 from wattchain.types import Tx, sign_tx
 

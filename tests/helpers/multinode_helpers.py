@@ -9,8 +9,8 @@ from pathlib import Path
 
 import trio
 
-from wattchain.cli.keyring import Keyring
 from wattchain.cli.testnet_layout import TestnetNode, init_testnet
+from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey
 from wattchain.node.network import NetworkService
 from wattchain.node.node import Node

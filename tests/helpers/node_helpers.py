@@ -3,8 +3,8 @@
 ``make_devnet`` writes a single-validator devnet home (``init_home``) whose RPC
 port is 0, so the OS picks a free one; ``running_node`` starts a ``Node`` in a
 trio nursery and cancels it on exit, so no task, port or database is left
-behind; ``RpcClient`` speaks JSON-RPC over httpx and checks every answer for
-the things a node must never send (HTTP 500, a traceback).
+behind; ``RpcClient`` is the client library's async client checking every answer
+for the things a node must never send (HTTP 500, a traceback).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from chain_helpers import (
 from chain_helpers import make_genesis as chain_genesis
 from trio_websocket import WebSocketConnection, open_websocket_url
 
-from wattchain.cli.keyring import Keyring
 from wattchain.cli.node_cmd import init_home
+from wattchain.client import AsyncRpcClient, Keyring, RpcCallError
 from wattchain.crypto import PrivateKey
 from wattchain.genesis import Genesis
 from wattchain.node.chain import Chain, CommittedBlock
@@ -128,11 +128,7 @@ def websocket_url(node: Node) -> str:
 # -- JSON-RPC client -------------------------------------------------------------
 
 
-class RpcFailure(Exception):
-    def __init__(self, error: dict[str, Any]) -> None:
-        super().__init__(f"{error.get('code')}: {error.get('message')} ({error.get('data')})")
-        self.error = error
-        self.code = error.get("code")
+RpcFailure = RpcCallError  # an error answer; ``rpc_code`` is the node's JSON-RPC code
 
 
 def check_sane(response: httpx.Response) -> None:
@@ -141,11 +137,9 @@ def check_sane(response: httpx.Response) -> None:
     assert "Traceback" not in response.text, response.text
 
 
-class RpcClient:
-    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
-        self.http = client
-        self.url = url
-        self.next_id = 0
+class RpcClient(AsyncRpcClient):
+    """The client library's async client; every wait is bounded and every answer
+    checked for what a node must never send. ``post`` and ``get`` send raw bodies."""
 
     async def post(self, body: Any = None, *, content: bytes | str | None = None,
                    headers: dict[str, str] | None = None) -> httpx.Response:
@@ -163,23 +157,16 @@ class RpcClient:
         check_sane(response)
         return response
 
-    async def request(self, method: str, **params: Any) -> dict[str, Any]:
-        """The whole JSON-RPC answer object of one call."""
-        self.next_id += 1
-        response = await self.post({"jsonrpc": "2.0", "id": self.next_id, "method": method,
-                                    "params": params})
+    async def send(self, body: Any) -> httpx.Response:
+        response = await self.post(body)
         assert response.status_code == 200, response.text
-        answer: dict[str, Any] = response.json()
+        return response
+
+    async def request(self, method: str, **params: Any) -> dict[str, Any]:
+        answer = await super().request(method, **params)
         assert answer["jsonrpc"] == "2.0"
         assert answer["id"] == self.next_id
         return answer
-
-    async def call(self, method: str, **params: Any) -> Any:
-        """The result of a call; an error answer raises RpcFailure."""
-        answer = await self.request(method, **params)
-        if "error" in answer:
-            raise RpcFailure(answer["error"])
-        return answer["result"]
 
     async def error(self, method: str, **params: Any) -> dict[str, Any]:
         """The error object of a call that must fail."""
@@ -193,8 +180,7 @@ class RpcClient:
 @asynccontextmanager
 async def rpc_client(node: Node) -> AsyncIterator[RpcClient]:
     async with httpx.AsyncClient(timeout=WAIT_S) as client:
-        yield RpcClient(client, node.rpc_urls[0])
-
+        yield RpcClient(node.rpc_urls[0], client)
 
 
 def commit_block(chain: Chain, proposer: PrivateKey = VALIDATOR) -> CommittedBlock:

@@ -23,7 +23,7 @@ from registration_helpers import DSO
 from trading_helpers import ask, bid, market, next_interval, run_until, trade
 
 from wattchain import codec
-from wattchain.cli.metering_reports import fetch_trades, recompute_bill
+from wattchain.client.reports import fetch_trades, recompute_bill
 from wattchain.modules.accounts import AccountsModule
 from wattchain.modules.metering import MeteringModule, keys
 from wattchain.modules.metering.billing import compute_bill

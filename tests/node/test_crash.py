@@ -11,7 +11,7 @@ import httpx
 import pytest
 from process_helpers import NodeProcess, make_home
 
-from wattchain.cli.keyring import Keyring
+from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey
 from wattchain.types import Tx, sign_tx
 

@@ -570,4 +570,4 @@ async def test_closing_a_websocket_ends_its_subscriptions(node: Node) -> None:
 async def test_rpc_failure_helper_raises(rpc: RpcClient) -> None:
     with pytest.raises(RpcFailure) as caught:
         await rpc.call("nope")
-    assert caught.value.code == METHOD_NOT_FOUND
+    assert caught.value.rpc_code == METHOD_NOT_FOUND

@@ -14,21 +14,12 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    CliError,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    console,
-    emit,
-    handle_errors,
-    kv_table,
-)
-from wattchain.cli.market_cmd import fetch as fetch_trading
-from wattchain.cli.metering_cmd import fetch
-from wattchain.cli.metering_reports import (
+from wattchain.cli.command_table import Custom, Query, Send, add
+from wattchain.cli.common import CliError, console, emit, kv_table, table
+from wattchain.cli.context import address_text, fetch, latest_time_ms
+from wattchain.cli.params import READ, SENDER, Inputs, Param, address_field, address_of, option
+from wattchain.cli.registration_views import format_time, parse_time_ms
+from wattchain.client.reports import (
     fetch_intervals,
     fetch_trades,
     load_report,
@@ -38,10 +29,6 @@ from wattchain.cli.metering_reports import (
     report_csv,
     self_consumption,
 )
-from wattchain.cli.query_cmd import address_text
-from wattchain.cli.registration_cmd import latest_time_ms
-from wattchain.cli.registration_views import format_time, parse_time_ms, table
-from wattchain.cli.tx_cmd import FeeOption, FromOption, WaitOption, resolve, send
 from wattchain.modules.metering.tariffs import DAY_MS
 
 tariff_app = typer.Typer(help="Time-of-use tariffs per zone (dso).", no_args_is_help=True)
@@ -50,118 +37,126 @@ bill_app = typer.Typer(help="Bills per account and period, recomputable by anyon
 report_app = typer.Typer(help="Consumption reports per account and zone load profiles.",
                          no_args_is_help=True)
 
-ZoneId = Annotated[str, typer.Argument(help="Zone id.")]
-Account = Annotated[str, typer.Option("--account", help="Key name or 0x address.")]
-Start = Annotated[str, typer.Option("--start", help="Period start: date, ISO time or ms.")]
-End = Annotated[str, typer.Option("--end", help="Period end (exclusive), likewise.")]
-CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the intervals "
-                                                "to this CSV file.")]
+ZONE_ID = Param("zone_id", Annotated[str, typer.Argument(help="Zone id.")])
+ACCOUNT = option("account", str, "Key name or 0x address.", flag="--account")
+WINDOW = (option("start", str, "Period start: date, ISO time or ms.", flag="--start"),
+          option("end", str, "Period end (exclusive), likewise.", flag="--end"))
+PERIOD = (ACCOUNT, *WINDOW)
+CSV = option("csv_file", Path | None, "Also write the intervals to this CSV file.", None,
+             flag="--csv")
+
+
+class Metering:
+    """The ``metering/`` and ``trading/`` queries of one command run."""
+
+    def __init__(self, home: Path, node: str | None) -> None:
+        self.home, self.node = home, node
+
+    def __call__(self, path: str, **data: Any) -> Any:
+        return fetch(self.home, self.node, "metering/" + path, **data)
+
+    def trading(self, path: str, **data: Any) -> Any:
+        return fetch(self.home, self.node, "trading/" + path, **data)
+
+    def versions(self, zone_id: str) -> list[dict[str, Any]]:
+        versions: list[dict[str, Any]] = self("tariffs", zone_id=zone_id)["versions"]
+        return versions
 
 
 def next_boundary(home: Path, node: str | None, margin_ms: int = 3_000) -> int:
     """The first interval start at least ``margin_ms`` after the latest block."""
-    params = fetch(home, node, "params")
-    interval_ms = int(params["interval_ms"])
+    interval_ms = int(Metering(home, node)("params")["interval_ms"])
     earliest = latest_time_ms(home, node) + margin_ms
     return -(-earliest // interval_ms) * interval_ms
 
 
-@tariff_app.command("set")
-@handle_errors
-def tariff_set(
-    zone_id: ZoneId, sender: FromOption,
-    effective_from: Annotated[str, typer.Option(help="Date, ISO time, ms, or `next` (the "
-                                                "next interval start).")],
-    band: Annotated[list[str], typer.Option(help="NAME:IMPORT:EXPORT in micro-units per "
-                                            "kWh; repeat, up to 8.")],
-    weekday: Annotated[str | None, typer.Option(help="Hours to bands, e.g. "
-                                                "0-7:night,7-24:day (default: the first "
-                                                "band all day).")] = None,
-    weekend: Annotated[str | None, typer.Option(help="Likewise (default: as weekdays).")
-                       ] = None,
-    holiday: Annotated[str | None, typer.Option(help="Likewise (default: as weekends).")
-                       ] = None,
-    weekend_days: Annotated[str, typer.Option(help="Local weekdays, Monday 0 .. Sunday 6.")
-                            ] = "5,6",
-    holidays: Annotated[str, typer.Option(help="Local dates, e.g. 2026-12-25,2026-12-26.")
-                        ] = "",
-    utc_offset_minutes: Annotated[int, typer.Option(help="The zone's local time.")] = 0,
-    standing_charge: Annotated[int, typer.Option(help="Micro-units per day.")] = 0,
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
-    """Set a new tariff version of a zone, effective in the future (dso role)."""
-    bands = [parse_band(text) for text in band]
+def tariff_args(inputs: Inputs) -> list[Any]:
+    bands = [parse_band(text) for text in inputs["band"]]
     first = bands[0][0] if bands else ""
+    weekday, weekend, holiday = inputs["weekday"], inputs["weekend"], inputs["holiday"]
     weekday_hours = parse_schedule(weekday or first, bands, "weekday")
     weekend_hours = parse_schedule(weekend, bands, "weekend") if weekend else weekday_hours
     holiday_hours = parse_schedule(holiday, bands, "holiday") if holiday else weekend_hours
     try:
-        days = [int(day) for day in weekend_days.split(",") if day.strip()]
+        days = [int(day) for day in inputs["weekend_days"].split(",") if day.strip()]
     except ValueError:
         raise CliError("--weekend-days must be comma-separated weekday numbers") from None
     dates = sorted(parse_time_ms(day, "holidays") // DAY_MS
-                   for day in holidays.split(",") if day.strip())
-    start = next_boundary(home, node) if effective_from == "next" else parse_time_ms(
-        effective_from, "effective-from")
-    answer = send(home, node, sender, "metering", "set_tariff",
-                  [zone_id, start, utc_offset_minutes, days, dates, bands,
-                   [weekday_hours, weekend_hours, holiday_hours], standing_charge],
-                  fee, wait, output)
-    if output == "text" and answer is not None:
-        console.print(f"effective from {start} ({format_time(start)})")
+                   for day in inputs["holidays"].split(",") if day.strip())
+    effective_from = inputs["effective_from"]
+    start = next_boundary(inputs["home"], inputs["node"]) if effective_from == "next" else \
+        parse_time_ms(effective_from, "effective-from")
+    inputs["start"] = start  # for print_effective
+    return [inputs["zone_id"], start, inputs["utc_offset_minutes"], days, dates, bands,
+            [weekday_hours, weekend_hours, holiday_hours], inputs["standing_charge"]]
 
 
-def versions_table(zone_id: str, versions: list[dict[str, Any]]) -> Any:
+def print_effective(answer: Any, inputs: Inputs) -> None:
+    if inputs["output"] == "text" and answer is not None:
+        console.print(f"effective from {inputs['start']} ({format_time(inputs['start'])})")
+
+
+def versions_table(value: Any, inputs: Inputs) -> Any:
     rows = []
-    for version in versions:
+    for version in value["versions"]:
         bands = ", ".join(f"{name} {imp}/{exp}" for name, imp, exp in version["bands"])
         rows.append([format_time(version["effective_from_ms"]), version["utc_offset_minutes"],
                      bands, version["standing_charge"]])
-    return table(f"tariffs of {zone_id} (import/export micro-units per kWh)",
+    return table(f"tariffs of {inputs['zone_id']} (import/export micro-units per kWh)",
                  ["effective from", "UTC offset min", "bands", "standing/day"], rows)
 
 
-@tariff_app.command("list")
-@handle_errors
-def tariff_list(zone_id: ZoneId, home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                output: OutputOption = "text") -> None:
-    """Every tariff version of a zone, oldest first."""
-    check_output(output)
-    value = fetch(home, node, "tariffs", zone_id=zone_id)
-    emit(output, value, versions_table(zone_id, value["versions"]))
+add(tariff_app, [
+    Send("set", "metering", "set_tariff", "Set a new tariff version of a zone, effective in "
+         "the future (dso role).", (
+             ZONE_ID, SENDER,
+             option("effective_from", str, "Date, ISO time, ms, or `next` (the next interval "
+                    "start)."),
+             option("band", list[str], "NAME:IMPORT:EXPORT in micro-units per kWh; repeat, up "
+                    "to 8."),
+             option("weekday", str | None, "Hours to bands, e.g. 0-7:night,7-24:day (default: "
+                    "the first band all day).", None),
+             option("weekend", str | None, "Likewise (default: as weekdays).", None),
+             option("holiday", str | None, "Likewise (default: as weekends).", None),
+             option("weekend_days", str, "Local weekdays, Monday 0 .. Sunday 6.", "5,6"),
+             option("holidays", str, "Local dates, e.g. 2026-12-25,2026-12-26.", ""),
+             option("utc_offset_minutes", int, "The zone's local time.", 0),
+             option("standing_charge", int, "Micro-units per day.", 0)),
+         args=tariff_args, after=print_effective),
+    Query("list", "metering/tariffs", "Every tariff version of a zone, oldest first.",
+          (ZONE_ID,), versions_table),
+])
 
 
-@tariff_app.command("show")
-@handle_errors
-def tariff_show(zone_id: ZoneId,
-                at: Annotated[str | None, typer.Option(help="Time (default: the latest "
-                                                       "block).")] = None,
-                home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                output: OutputOption = "text") -> None:
+def tariff_show(zone_id: str, at: str | None, home: Path, node: str | None,
+                output: str) -> None:
     """The tariff in force in a zone at a time, and the band then."""
-    check_output(output)
     time_ms = parse_time_ms(at, "at") if at is not None else latest_time_ms(home, node)
-    versions = fetch(home, node, "tariffs", zone_id=zone_id)["versions"]
+    metering = Metering(home, node)
+    versions = metering.versions(zone_id)
     in_force = [v for v in versions if v["effective_from_ms"] <= time_ms]
     if not in_force:
         raise CliError(f"no tariff of zone {zone_id!r} is in force at {format_time(time_ms)}"
                        + (f"; the next starts {format_time(versions[0]['effective_from_ms'])}"
                           if versions else ""))
-    value = {**in_force[-1], "band_now": fetch(home, node, "band", zone_id=zone_id,
-                                               time_ms=time_ms)}
+    value = {**in_force[-1], "band_now": metering("band", zone_id=zone_id, time_ms=time_ms)}
     emit(output, value, kv_table(f"tariff of {zone_id} at {format_time(time_ms)}", value))
+
+
+add(tariff_app, [Custom("show", tariff_show, (
+    ZONE_ID, option("at", str | None, "Time (default: the latest block).", None)), READ)])
 
 
 # -- bills -----------------------------------------------------------------------------
 
 
-def period(home: Path, account: str, start: str, end: str) -> dict[str, Any]:
-    return {"account": address_text(home, account), "start_ms": parse_time_ms(start, "start"),
-            "end_ms": parse_time_ms(end, "end")}
+def period(inputs: Inputs) -> dict[str, Any]:
+    return {"account": address_text(inputs["home"], inputs["account"]),
+            "start_ms": parse_time_ms(inputs["start"], "start"),
+            "end_ms": parse_time_ms(inputs["end"], "end")}
 
 
-def bill_table(bill: dict[str, Any]) -> Any:
+def bill_table(bill: dict[str, Any], inputs: Inputs) -> Any:
     pending = bill.get("p2p_pending", 0)
     return table(f"bill of {bill['account']} {format_time(bill['start_ms'])} .. "
                  f"{format_time(bill['end_ms'])}: total {bill['total']}"
@@ -172,56 +167,38 @@ def bill_table(bill: dict[str, Any]) -> Any:
                    line["amount"]] for line in bill["lines"]])
 
 
-@bill_app.command("issue")
-@handle_errors
-def bill_issue(sender: FromOption, account: Account, start: Start, end: End,
-               home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-               fee: FeeOption = None, wait: WaitOption = True,
-               output: OutputOption = "text") -> None:
-    """Bill an ended period of an account (the account, a dso, meter operator or admin)."""
-    window = period(home, account, start, end)
-    send(home, node, sender, "metering", "issue_bill",
-         [resolve(home, account), window["start_ms"], window["end_ms"]], fee, wait, output)
+def issue_args(inputs: Inputs) -> list[Any]:
+    window = period(inputs)
+    return [address_of(inputs["account"], inputs), window["start_ms"], window["end_ms"]]
 
 
-@bill_app.command("show")
-@handle_errors
-def bill_show(account: Account, start: Start, end: End, home: HomeOption = DEFAULT_HOME,
-              node: NodeOption = None, output: OutputOption = "text") -> None:
-    """A stored bill and its line items."""
-    check_output(output)
-    value = fetch(home, node, "bill", **period(home, account, start, end))
-    emit(output, value, bill_table(value))
+add(bill_app, [
+    Send("issue", "metering", "issue_bill", "Bill an ended period of an account (the account, "
+         "a dso, meter operator or admin).", (SENDER, *PERIOD), args=issue_args),
+    Query("show", "metering/bill", "A stored bill and its line items.", PERIOD, bill_table,
+          data=period),
+    Query("list", "metering/bills", "Every bill of an account.",
+          (option("account", str, "Key name or 0x address.", flag="--account",
+                  convert=address_field),),
+          lambda value, inputs: table(
+              f"bills of {value['account']}", ["start", "end", "import Wh", "export Wh",
+                                               "total"],
+              [[format_time(b["start_ms"]), format_time(b["end_ms"]), b["import_wh"],
+                b["export_wh"], b["total"]] for b in value["bills"]])),
+])
 
 
-@bill_app.command("list")
-@handle_errors
-def bill_list(account: Account, home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-              output: OutputOption = "text") -> None:
-    """Every bill of an account."""
-    check_output(output)
-    value = fetch(home, node, "bills", account=address_text(home, account))
-    emit(output, value, table(f"bills of {value['account']}",
-                              ["start", "end", "import Wh", "export Wh", "total"],
-                              [[format_time(b["start_ms"]), format_time(b["end_ms"]),
-                                b["import_wh"], b["export_wh"], b["total"]]
-                               for b in value["bills"]]))
-
-
-@bill_app.command("verify")
-@handle_errors
-def bill_verify(account: Account, start: Start, end: End, home: HomeOption = DEFAULT_HOME,
-                node: NodeOption = None, output: OutputOption = "text") -> None:
+def bill_verify(account: str, start: str, end: str, home: Path, node: str | None,
+                output: str) -> None:
     """Recompute a bill here from on-chain intervals and tariffs; exit 1 on mismatch."""
-    check_output(output)
-    stored = fetch(home, node, "bill", **period(home, account, start, end))
-    _, intervals = fetch_intervals(lambda path, **data: fetch(home, node, path, **data),
-                                   stored["start_ms"], stored["end_ms"],
+    metering = Metering(home, node)
+    stored = metering("bill", **period({"home": home, "account": account, "start": start,
+                                        "end": end}))
+    _, intervals = fetch_intervals(metering, stored["start_ms"], stored["end_ms"],
                                    account=stored["account"])
-    versions = fetch(home, node, "tariffs", zone_id=stored["zone_id"])["versions"]
-    trades = fetch_trades(lambda path, **data: fetch_trading(home, node, path, **data),
-                          stored["account"], stored["start_ms"], stored["end_ms"]) \
-        if stored["p2p_trade_ids"] else []
+    versions = metering.versions(stored["zone_id"])
+    trades = fetch_trades(metering.trading, stored["account"], stored["start_ms"],
+                          stored["end_ms"]) if stored["p2p_trade_ids"] else []
     fresh = recompute_bill(stored, intervals, versions, trades)
     matches = fresh == stored
     value = {"matches": matches, "stored_total": stored["total"],
@@ -232,6 +209,9 @@ def bill_verify(account: Account, start: Start, end: End, home: HomeOption = DEF
          f"[bold red]mismatch[/]: stored total {stored['total']}, recomputed {fresh['total']}")
     if not matches:
         raise typer.Exit(1)
+
+
+add(bill_app, [Custom("verify", bill_verify, PERIOD, READ)])
 
 
 # -- reports ---------------------------------------------------------------------------
@@ -250,33 +230,23 @@ def emit_report(output: str, value: dict[str, Any], title: str, csv_file: Path |
     for band in value["bands"]:
         rows[f"band {band['band'] or '(no tariff)'}"] = \
             f"{band['import_wh']} Wh in, {band['export_wh']} Wh out"
-    emit(output, value, kv_table(title, rows))
-    if output == "text":
-        console.print(table("intervals", ["start", "import Wh", "export Wh", "band", "est."],
-                            [[format_time(r["start_ms"]), r["import_wh"], r["export_wh"],
-                              r["band"], "yes" if r["estimated"] else ""]
-                             for r in value["intervals"]]))
+    emit(output, value, [kv_table(title, rows), table(
+        "intervals", ["start", "import Wh", "export Wh", "band", "est."],
+        [[format_time(r["start_ms"]), r["import_wh"], r["export_wh"], r["band"],
+          "yes" if r["estimated"] else ""] for r in value["intervals"]])])
 
 
-@report_app.command("account")
-@handle_errors
-def report_account(who: Annotated[str, typer.Argument(help="Key name or 0x address.")],
-                   start: Start, end: End, csv_file: CsvOption = None,
-                   home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                   output: OutputOption = "text") -> None:
+def report_account(who: str, start: str, end: str, csv_file: Path | None, home: Path,
+                   node: str | None, output: str) -> None:
     """An account's grid exchange per interval and band, its peak demand, and the
     self-consumption ratio of its production meters."""
-    check_output(output)
-    window = period(home, who, start, end)
-
-    def query(path: str, **data: Any) -> Any:
-        return fetch(home, node, path, **data)
-
+    window = period({"home": home, "account": who, "start": start, "end": end})
+    query = Metering(home, node)
     interval_ms, intervals = fetch_intervals(query, window["start_ms"], window["end_ms"],
                                              account=window["account"])
     meters = query("meters", account=window["account"])["meters"]
     zone = next((m["zone_id"] for m in meters if not m["submeter"]), None)
-    versions = query("tariffs", zone_id=zone)["versions"] if zone else []
+    versions = query.versions(zone) if zone else []
     value = {"account": window["account"], "zone_id": zone, "start_ms": window["start_ms"],
              "end_ms": window["end_ms"], **load_report(intervals, interval_ms, versions)}
     production = 0
@@ -289,17 +259,20 @@ def report_account(who: Annotated[str, typer.Argument(help="Key name or 0x addre
     emit_report(output, value, f"account {window['account']}", csv_file)
 
 
-@report_app.command("zone")
-@handle_errors
-def report_zone(zone_id: ZoneId, start: Start, end: End, csv_file: CsvOption = None,
-                home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                output: OutputOption = "text") -> None:
+def report_zone(zone_id: str, start: str, end: str, csv_file: Path | None, home: Path,
+                node: str | None, output: str) -> None:
     """A zone's load profile: grid import, export and net per interval, and its peak."""
-    check_output(output)
     begin, finish = parse_time_ms(start, "start"), parse_time_ms(end, "end")
-    interval_ms, intervals = fetch_intervals(
-        lambda path, **data: fetch(home, node, path, **data), begin, finish, zone_id=zone_id)
-    versions = fetch(home, node, "tariffs", zone_id=zone_id)["versions"]
+    query = Metering(home, node)
+    interval_ms, intervals = fetch_intervals(query, begin, finish, zone_id=zone_id)
     value = {"zone_id": zone_id, "start_ms": begin, "end_ms": finish,
-             **load_report(intervals, interval_ms, versions)}
+             **load_report(intervals, interval_ms, query.versions(zone_id))}
     emit_report(output, value, f"zone {zone_id}", csv_file)
+
+
+add(report_app, [
+    Custom("account", report_account, (
+        Param("who", Annotated[str, typer.Argument(help="Key name or 0x address.")]), *WINDOW,
+        CSV), READ),
+    Custom("zone", report_zone, (ZONE_ID, *WINDOW, CSV), READ),
+])

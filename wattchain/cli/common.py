@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from wattchain.errors import WattchainError
@@ -61,14 +62,19 @@ def check_output(output: str) -> str:
     return output
 
 
-def emit(output: str, data: Any, table: Table | str | None = None) -> None:
-    """Print ``data`` as JSON, or the human view ``table`` (default: pretty JSON)."""
+View = Table | str | list[Table | str] | None
+
+
+def emit(output: str, data: Any, view: View = None) -> None:
+    """Print ``data`` as JSON, or the human ``view`` (default: pretty JSON); a list
+    view prints its items one after the other."""
     if output == "json":
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    elif table is None:
+    elif view is None:
         console.print_json(data=data)
     else:
-        console.print(table)
+        for item in view if isinstance(view, list) else [view]:
+            console.print(item)
 
 
 def kv_table(title: str, rows: dict[str, Any]) -> Table:
@@ -78,6 +84,27 @@ def kv_table(title: str, rows: dict[str, Any]) -> Table:
     for key, value in rows.items():
         table.add_row(key, value if isinstance(value, str) else json.dumps(value))
     return table
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A titled table; every cell shown with ``str``."""
+    view = Table(title=title, title_justify="left")
+    for column in columns:
+        view.add_column(column)
+    for row in rows:
+        view.add_row(*(str(cell) for cell in row))
+    return view
+
+
+def records_table(title: str, columns: list[str], records: list[dict[str, Any]]) -> Table:
+    """One row per record, the named fields as columns."""
+    return table(title, columns, [[record[column] for column in columns] for record in records])
+
+
+def progress_bar(show: bool) -> Progress:
+    """A transient progress bar on stderr (hidden unless ``show``)."""
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    console=error_console, transient=True, disable=not show)
 
 
 def node_url(home: Path, node: str | None) -> str:

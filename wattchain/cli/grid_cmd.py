@@ -7,25 +7,15 @@ Energy in Wh, power in W; prices in micro-units per kWh; ratios in per-mille
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 
 import typer
-from rich.table import Table
 
-from wattchain.cli.client import RpcClient
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    emit,
-    handle_errors,
-    kv_table,
-    node_url,
-)
-from wattchain.cli.registration_views import table
-from wattchain.cli.tx_cmd import FeeOption, FromOption, WaitOption, send
+from wattchain.cli.command_table import Custom, Query, Send, add
+from wattchain.cli.common import emit, kv_table, records_table
+from wattchain.cli.context import connect
+from wattchain.cli.params import READ, SENDER, Inputs, Param, option
 
 app = typer.Typer(help="Grid balancing: supply and demand per zone, forecasts, storage and "
                        "demand-response dispatch, emergencies, imbalance prices.",
@@ -37,25 +27,17 @@ emergency_app = typer.Typer(help="Grid emergencies: declare, revise, clear, show
 app.add_typer(flex_app, name="flex")
 app.add_typer(emergency_app, name="emergency")
 
-Zone = Annotated[str, typer.Option("--zone", help="Zone id.")]
+ZONE = option("zone", str, "Zone id.", flag="--zone")
 
 
-def records_table(title: str, columns: list[str], records: list[dict[str, Any]]) -> Table:
-    """One row per record, the named fields as columns."""
-    return table(title, columns, [[record[column] for column in columns] for record in records])
+def balancing(name: str, method: str, doc: str, params: tuple[Param, ...]) -> Send:
+    return Send(name, "balancing", method, doc, params)
 
 
-@app.command("status")
-@handle_errors
-def status(zone: Annotated[str | None, typer.Option(
-               "--zone", help="One zone's record; without it, network-wide totals.")] = None,
-           interval_start: Annotated[int | None, typer.Option(
-               "--interval", help="Interval start (ms); default the newest.")] = None,
-           home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-           output: OutputOption = "text") -> None:
+def status(zone: str | None, interval_start: int | None, home: Path, node: str | None,
+           output: str) -> None:
     """Supply, demand, schedule, imbalance and price of the newest balanced interval."""
-    check_output(output)
-    with RpcClient(node_url(home, node)) as client:
+    with connect(home, node) as client:
         if zone is None:
             value = client.query("balancing/totals")
             emit(output, value, kv_table("network totals", value))
@@ -67,13 +49,9 @@ def status(zone: Annotated[str | None, typer.Option(
     emit(output, value, kv_table(f"zone {zone}", value))
 
 
-@app.command("forecast")
-@handle_errors
-def forecast(zone: Zone, home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-             output: OutputOption = "text") -> None:
+def forecast(zone: str, home: Path, node: str | None, output: str) -> None:
     """Demand and supply forecast of the next intervals, and the zone's forecast error."""
-    check_output(output)
-    with RpcClient(node_url(home, node)) as client:
+    with connect(home, node) as client:
         value = client.query("balancing/forecast", zone=zone)
         value["accuracy"] = client.query("balancing/accuracy", zone=zone)
     mape = value["accuracy"]["mape_per_mille"]
@@ -83,133 +61,84 @@ def forecast(zone: Zone, home: HomeOption = DEFAULT_HOME, node: NodeOption = Non
         value["forecasts"]))
 
 
-@app.command("resilience")
-@handle_errors
-def resilience(zone: Zone, home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-               output: OutputOption = "text") -> None:
-    """Reserve margin, hosting capacity used, storage available, islanding capability."""
-    check_output(output)
-    with RpcClient(node_url(home, node)) as client:
-        value = client.query("balancing/resilience", zone=zone)
-    emit(output, value, kv_table(f"resilience of {zone}", value))
-
-
-@app.command("dispatch")
-@handle_errors
-def dispatch(zone: Zone, interval_start: Annotated[int | None, typer.Option(
-                 "--interval", help="Interval start (ms); default the newest dispatched.")] = None,
-             home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-             output: OutputOption = "text") -> None:
-    """What balancing dispatched in an interval, what was delivered and paid."""
-    check_output(output)
-    data: dict[str, Any] = {"zone": zone}
-    if interval_start is not None:
-        data["interval_start"] = interval_start
-    with RpcClient(node_url(home, node)) as client:
-        value = client.query("balancing/dispatch", **data)
-    title = (f"dispatch of {zone} at {value['interval_start']}: forecast imbalance "
+def dispatch_view(value: Any, inputs: Inputs) -> Any:
+    title = (f"dispatch of {inputs['zone']} at {value['interval_start']}: forecast imbalance "
              f"{value['forecast_imbalance_wh']} Wh, marginal price {value['marginal_price']}"
              + (f", emergency {value['emergency']}" if value["emergency"] else ""))
-    emit(output, value, records_table(
+    return records_table(
         title, ["action", "asset_id", "peer", "energy_wh", "price", "delivered_wh", "paid"],
-        value["items"]))
+        value["items"])
 
 
-@flex_app.command("offer")
-@handle_errors
-def flex_offer(sender: FromOption,
-               asset_id: Annotated[int, typer.Option("--asset", help="Your storage or "
-                                                     "flexible-load asset id.")],
-               discharge_w: Annotated[int, typer.Option(
-                   "--up-w", help="Storage: max discharge power; a load: curtailable power.")],
-               price_up: Annotated[int, typer.Option(
-                   "--price-up", help="Asked per kWh discharged or curtailed.")],
-               charge_w: Annotated[int, typer.Option(
-                   "--down-w", help="Storage: max charge power (0 for a load).")] = 0,
-               price_down: Annotated[int, typer.Option(
-                   "--price-down", help="Storage: asked per kWh charged.")] = 0,
-               efficiency: Annotated[int, typer.Option(
-                   "--efficiency", help="Round-trip efficiency, per-mille.")] = 1_000,
-               reserve_wh: Annotated[int, typer.Option(
-                   "--reserve-wh", help="Storage: charge kept for emergencies.")] = 0,
-               soc_wh: Annotated[int, typer.Option(
-                   "--soc-wh", help="Storage: state of charge now (first offer only).")] = 0,
-               priority: Annotated[int, typer.Option(
-                   "--priority", help="Shedding class 0..9: higher is shed first, "
-                                      "0 is critical.")] = 5,
-               home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-               fee: FeeOption = None, wait: WaitOption = True,
-               output: OutputOption = "text") -> None:
-    """Offer (or revise) an asset's flexibility for automated dispatch."""
-    send(home, node, sender, "balancing", "offer_flex",
-         [asset_id, charge_w, discharge_w, efficiency, reserve_wh, soc_wh, price_up,
-          price_down, priority], fee, wait, output)
+add(app, [
+    Custom("status", status, (
+        option("zone", str | None, "One zone's record; without it, network-wide totals.", None,
+               flag="--zone"),
+        option("interval_start", int | None, "Interval start (ms); default the newest.", None,
+               flag="--interval")), READ),
+    Custom("forecast", forecast, (ZONE,), READ),
+    Query("resilience", "balancing/resilience", "Reserve margin, hosting capacity used, "
+          "storage available, islanding capability.", (ZONE,),
+          lambda value, inputs: kv_table(f"resilience of {inputs['zone']}", value)),
+    Query("dispatch", "balancing/dispatch", "What balancing dispatched in an interval, what "
+          "was delivered and paid.", (
+              ZONE, option("interval_start", int | None, "Interval start (ms); default the "
+                           "newest dispatched.", None, flag="--interval")), dispatch_view),
+    balancing("set-bounds", "set_imbalance_bounds", "Bound the zone's imbalance price (the "
+              "zone's operator only).", (
+                  SENDER, ZONE, option("floor", int, "Lowest imbalance price."),
+                  option("ceiling", int, "Highest imbalance price."))),
+])
+
+add(flex_app, [
+    balancing("offer", "offer_flex", "Offer (or revise) an asset's flexibility for automated "
+              "dispatch.", (
+                  SENDER,
+                  option("asset_id", int, "Your storage or flexible-load asset id.",
+                         flag="--asset"),
+                  option("discharge_w", int, "Storage: max discharge power; a load: "
+                         "curtailable power.", flag="--up-w"),
+                  option("price_up", int, "Asked per kWh discharged or curtailed.",
+                         flag="--price-up"),
+                  option("charge_w", int, "Storage: max charge power (0 for a load).", 0,
+                         flag="--down-w"),
+                  option("price_down", int, "Storage: asked per kWh charged.", 0,
+                         flag="--price-down"),
+                  option("efficiency", int, "Round-trip efficiency, per-mille.", 1_000,
+                         flag="--efficiency"),
+                  option("reserve_wh", int, "Storage: charge kept for emergencies.", 0,
+                         flag="--reserve-wh"),
+                  option("soc_wh", int, "Storage: state of charge now (first offer only).", 0,
+                         flag="--soc-wh"),
+                  option("priority", int, "Shedding class 0..9: higher is shed first, 0 is "
+                         "critical.", 5, flag="--priority"))),
+    balancing("withdraw", "withdraw_flex", "Stop offering an asset's flexibility.",
+              (SENDER, option("asset_id", int, "Asset id.", flag="--asset"))),
+    Query("list", "balancing/flex", "Flexibility offers with their state of charge.",
+          (option("zone", str | None, "Only this zone.", None, flag="--zone"),),
+          lambda value, inputs: records_table(
+              "flexibility offers", ["asset_id", "type", "zone", "max_discharge_w",
+                                     "max_charge_w", "soc_wh", "reserve_wh", "energy_wh",
+                                     "price_up", "price_down", "priority"], value["offers"])),
+])
+
+add(emergency_app, [
+    balancing("declare", "declare_emergency", "Declare (or revise) an emergency in your zone "
+              "(its DSO only).", (
+                  SENDER, ZONE, option("kind", str, "shortage | overload | islanding",
+                                       flag="--kind"),
+                  option("severity", int, "1: market capped; 2-3: market suspended; 3 also "
+                         "sheds critical loads.", 2, flag="--severity"),
+                  option("duration_ms", int, "Expires after this long.", 3_600_000,
+                         flag="--duration-ms"))),
+    balancing("clear", "clear_emergency", "The all-clear: normal operation and an open market "
+              "again.", (SENDER, ZONE)),
+])
 
 
-@flex_app.command("withdraw")
-@handle_errors
-def flex_withdraw(sender: FromOption,
-                  asset_id: Annotated[int, typer.Option("--asset", help="Asset id.")],
-                  home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                  fee: FeeOption = None, wait: WaitOption = True,
-                  output: OutputOption = "text") -> None:
-    """Stop offering an asset's flexibility."""
-    send(home, node, sender, "balancing", "withdraw_flex", [asset_id], fee, wait, output)
-
-
-@flex_app.command("list")
-@handle_errors
-def flex_list(zone: Annotated[str | None, typer.Option("--zone", help="Only this zone.")] = None,
-              home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-              output: OutputOption = "text") -> None:
-    """Flexibility offers with their state of charge."""
-    check_output(output)
-    with RpcClient(node_url(home, node)) as client:
-        value = client.query("balancing/flex", **({} if zone is None else {"zone": zone}))
-    emit(output, value, records_table(
-        "flexibility offers", ["asset_id", "type", "zone", "max_discharge_w", "max_charge_w",
-                               "soc_wh", "reserve_wh", "energy_wh", "price_up", "price_down",
-                               "priority"], value["offers"]))
-
-
-Kind = Annotated[str, typer.Option("--kind", help="shortage | overload | islanding")]
-
-
-@emergency_app.command("declare")
-@handle_errors
-def emergency_declare(sender: FromOption, zone: Zone, kind: Kind,
-                      severity: Annotated[int, typer.Option(
-                          "--severity", help="1: market capped; 2-3: market suspended; "
-                                             "3 also sheds critical loads.")] = 2,
-                      duration_ms: Annotated[int, typer.Option(
-                          "--duration-ms", help="Expires after this long.")] = 3_600_000,
-                      home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                      fee: FeeOption = None, wait: WaitOption = True,
-                      output: OutputOption = "text") -> None:
-    """Declare (or revise) an emergency in your zone (its DSO only)."""
-    send(home, node, sender, "balancing", "declare_emergency",
-         [zone, kind, severity, duration_ms], fee, wait, output)
-
-
-@emergency_app.command("clear")
-@handle_errors
-def emergency_clear(sender: FromOption, zone: Zone, home: HomeOption = DEFAULT_HOME,
-                    node: NodeOption = None, fee: FeeOption = None, wait: WaitOption = True,
-                    output: OutputOption = "text") -> None:
-    """The all-clear: normal operation and an open market again."""
-    send(home, node, sender, "balancing", "clear_emergency", [zone], fee, wait, output)
-
-
-@emergency_app.command("show")
-@handle_errors
-def emergency_show(zone: Annotated[str | None, typer.Option(
-                       "--zone", help="One zone with its record; without it, every zone in "
-                                      "an emergency.")] = None,
-                   home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                   output: OutputOption = "text") -> None:
+def emergency_show(zone: str | None, home: Path, node: str | None, output: str) -> None:
     """The emergency in force, the market restriction and the zone's record."""
-    check_output(output)
-    with RpcClient(node_url(home, node)) as client:
+    with connect(home, node) as client:
         if zone is None:
             value = client.query("balancing/emergencies")
             emit(output, value)
@@ -224,14 +153,6 @@ def emergency_show(zone: Annotated[str | None, typer.Option(
         value["log"]))
 
 
-@app.command("set-bounds")
-@handle_errors
-def set_bounds(sender: FromOption, zone: Zone,
-               floor: Annotated[int, typer.Option(help="Lowest imbalance price.")],
-               ceiling: Annotated[int, typer.Option(help="Highest imbalance price.")],
-               home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-               fee: FeeOption = None, wait: WaitOption = True,
-               output: OutputOption = "text") -> None:
-    """Bound the zone's imbalance price (the zone's operator only)."""
-    send(home, node, sender, "balancing", "set_imbalance_bounds", [zone, floor, ceiling], fee,
-         wait, output)
+add(emergency_app, [Custom("show", emergency_show, (option(
+    "zone", str | None, "One zone with its record; without it, every zone in an emergency.",
+    None, flag="--zone"),), READ)])

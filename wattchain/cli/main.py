@@ -8,6 +8,7 @@ from wattchain import __version__
 from wattchain.cli import (
     bench_cmd,
     billing_cmd,
+    chain_cmd,
     demo_cmd,
     grid_cmd,
     keys_cmd,
@@ -45,6 +46,8 @@ app.add_typer(billing_cmd.report_app, name="report")
 app.add_typer(market_cmd.cert_app, name="cert")
 app.add_typer(oracle_cmd.app, name="oracle")
 app.add_typer(grid_cmd.app, name="grid")
+app.add_typer(chain_cmd.chain_app, name="chain")
+app.add_typer(chain_cmd.gov_app, name="gov")
 app.command("devnet")(node_cmd.devnet)
 app.command("demo")(demo_cmd.demo)
 app.command("bench")(bench_cmd.bench)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import trio
 import typer
 
+from wattchain.cli.command_table import Query, add
 from wattchain.cli.common import (
     DEFAULT_HOME,
     CliError,
     HomeOption,
-    NodeOption,
     OutputOption,
     check_output,
     console,
@@ -23,7 +23,7 @@ from wattchain.cli.common import (
     kv_table,
     node_url,
 )
-from wattchain.cli.keyring import Keyring
+from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import save_genesis
 from wattchain.genesis.presets import devnet_genesis
@@ -110,32 +110,26 @@ def start(
     start_node(home, log_level)
 
 
-@app.command("status")
-@handle_errors
-def status(home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-           output: OutputOption = "text") -> None:
-    """Height, hashes, validator and mempool of a running node."""
-    from wattchain.cli.client import RpcClient
-
-    check_output(output)
-    with RpcClient(node_url(home, node)) as client:
-        result = client.call("status")
+def status_view(result: Any, inputs: dict[str, Any]) -> Any:
     sync = result["sync_info"]
-    rows = {"moniker": result["node_info"]["moniker"],
-            "chain id": result["node_info"]["network"],
-            "height": str(sync["latest_block_height"]),
-            "block hash": sync["latest_block_hash"], "app hash": sync["latest_app_hash"],
-            "block time (ms)": str(sync["latest_block_time_ms"]),
-            "validator": result["validator_info"]["address"],
-            "voting power": str(result["validator_info"]["voting_power"]),
-            "consensus": "height {height} round {round} step {step} ({mode})".format(
-                **result["consensus"]),
-            "validator set": f"{result['consensus']['validators']} validators, total power "
-                             f"{result['consensus']['total_power']}",
-            "peers": str(result["peers"]),
-            "catching up": str(sync["catching_up"]).lower(),
-            "mempool": str(result["mempool"]["size"])}
-    emit(output, result, kv_table("node status", rows))
+    return kv_table("node status", {
+        "moniker": result["node_info"]["moniker"], "chain id": result["node_info"]["network"],
+        "height": str(sync["latest_block_height"]),
+        "block hash": sync["latest_block_hash"], "app hash": sync["latest_app_hash"],
+        "block time (ms)": str(sync["latest_block_time_ms"]),
+        "validator": result["validator_info"]["address"],
+        "voting power": str(result["validator_info"]["voting_power"]),
+        "consensus": "height {height} round {round} step {step} ({mode})".format(
+            **result["consensus"]),
+        "validator set": f"{result['consensus']['validators']} validators, total power "
+                         f"{result['consensus']['total_power']}",
+        "peers": str(result["peers"]),
+        "catching up": str(sync["catching_up"]).lower(),
+        "mempool": str(result["mempool"]["size"])})
+
+
+add(app, [Query("status", "status", "Height, hashes, validator and mempool of a running node.",
+                (), status_view, rpc=True)])
 
 
 def devnet(

@@ -1,6 +1,6 @@
 """`wattchain zone|producer|asset|certifier ...`: the registration module.
 
-Transactions go through ``tx_cmd.send`` (nonce, fee, signing, broadcast);
+Transactions go through ``context.send`` (nonce, fee, signing, broadcast);
 reads through ``abci_query`` paths ``registration/<query>``.
 """
 
@@ -12,21 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from wattchain.cli.client import RpcClient
-from wattchain.cli.common import (
-    DEFAULT_HOME,
-    CliError,
-    HomeOption,
-    NodeOption,
-    OutputOption,
-    check_output,
-    console,
-    emit,
-    handle_errors,
-    kv_table,
-    node_url,
-)
-from wattchain.cli.query_cmd import address_text
+from wattchain.cli.command_table import Query, Send, add
+from wattchain.cli.common import CliError, console, kv_table, table
+from wattchain.cli.context import fetch
+from wattchain.cli.params import SENDER, Inputs, Param, address_field, option
 from wattchain.cli.registration_views import (
     asset_rows,
     assets_table,
@@ -36,9 +25,7 @@ from wattchain.cli.registration_views import (
     history_table,
     parse_degrees,
     parse_time_ms,
-    table,
 )
-from wattchain.cli.tx_cmd import FeeOption, FromOption, WaitOption, send
 
 zone_app = typer.Typer(help="Grid zones: hosting capacity set by their DSO.",
                        no_args_is_help=True)
@@ -48,303 +35,209 @@ asset_app = typer.Typer(help="Production, storage and flexible-load assets.",
 certifier_app = typer.Typer(help="Verification: attest (certifier), approve the grid "
                             "connection (zone DSO), certify (certifier).", no_args_is_help=True)
 
-AssetId = Annotated[int, typer.Argument(help="Asset id.")]
-Reason = Annotated[str, typer.Option(help="Why; recorded in the asset's history.")]
-Revision = Annotated[int | None, typer.Option(
-    help="Asset revision you inspected (default: the current one).")]
+
+def registration(name: str, method: str, doc: str, params: tuple[Param, ...],
+                 **row: Any) -> Send:
+    return Send(name, "registration", method, doc, params, **row)
 
 
-def transact(home: Path, node: str | None, sender: str, method: str, args: list[Any],
-             fee: int | None, wait: bool, output: str) -> Any:
-    return send(home, node, sender, "registration", method, args, fee, wait, output)
+ZONE_ID = Param("zone_id", Annotated[str, typer.Argument(help="Zone id.")])
+ASSET_ID = Param("asset_id", Annotated[int, typer.Argument(help="Asset id.")])
+REASON = option("reason", str, "Why; recorded in the asset's history.")
+REVISION = option("revision", int | None, "Asset revision you inspected (default: the "
+                  "current one).", None)
 
 
-def fetch(home: Path, node: str | None, path: str, **data: Any) -> Any:
-    with RpcClient(node_url(home, node)) as client:
-        return client.query("registration/" + path, **data)
-
-
-def latest_time_ms(home: Path, node: str | None) -> int:
-    with RpcClient(node_url(home, node)) as client:
-        return int(client.call("status")["sync_info"]["latest_block_time_ms"])
+def current_revision(inputs: Inputs) -> int:
+    if inputs["revision"] is not None:
+        return int(inputs["revision"])
+    asset = fetch(inputs["home"], inputs["node"], "registration/asset",
+                  asset_id=inputs["asset_id"])
+    return int(asset["revision"])
 
 
 # -- zone ----------------------------------------------------------------------------------
 
-
-@zone_app.command("set")
-@handle_errors
-def zone_set(
-    zone_id: Annotated[str, typer.Argument(help="Zone id, e.g. north-feeder.")],
-    sender: FromOption,
-    name: Annotated[str, typer.Option(help="Human-readable name.")],
-    hosting_capacity_w: Annotated[int, typer.Option(help="Hosting capacity in W.")],
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
-    """Create a zone (dso role; you become its operator) or change one you operate."""
-    transact(home, node, sender, "set_zone", [zone_id, name, hosting_capacity_w], fee, wait,
-             output)
-
-
-@zone_app.command("show")
-@handle_errors
-def zone_show(zone_id: Annotated[str, typer.Argument(help="Zone id.")],
-              home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-              output: OutputOption = "text") -> None:
-    """A zone: operator, hosting and connected capacity."""
-    check_output(output)
-    value = fetch(home, node, "zone", zone_id=zone_id)
-    emit(output, value, kv_table(f"zone {zone_id}", value))
-
-
-@zone_app.command("list")
-@handle_errors
-def zone_list(home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-              output: OutputOption = "text") -> None:
-    """Every zone."""
-    check_output(output)
-    value = fetch(home, node, "zones")
-    emit(output, value, table("zones", ["zone", "name", "hosting W", "connected W", "operator"],
-                              [[z["zone_id"], z["name"], z["hosting_capacity_w"],
-                                z["connected_w"], z["operator"]] for z in value["zones"]]))
-
-
-@zone_app.command("capacity")
-@handle_errors
-def zone_capacity(zone_id: Annotated[str | None, typer.Argument(help="Default: all.")] = None,
-                  home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                  output: OutputOption = "text") -> None:
-    """Capacity by zone and asset type: hosting, connected, active, pending."""
-    check_output(output)
-    value = fetch(home, node, "capacity", **({} if zone_id is None else {"zone_id": zone_id}))
-    emit(output, value, capacity_table(value["zones"]))
+add(zone_app, [
+    registration("set", "set_zone", "Create a zone (dso role; you become its operator) or "
+                 "change one you operate.",
+                 (Param("zone_id", Annotated[str, typer.Argument(
+                     help="Zone id, e.g. north-feeder.")]), SENDER,
+                  option("name", str, "Human-readable name."),
+                  option("hosting_capacity_w", int, "Hosting capacity in W."))),
+    Query("show", "registration/zone", "A zone: operator, hosting and connected capacity.",
+          (ZONE_ID,), lambda value, inputs: kv_table(f"zone {inputs['zone_id']}", value)),
+    Query("list", "registration/zones", "Every zone.", (),
+          lambda value, inputs: table(
+              "zones", ["zone", "name", "hosting W", "connected W", "operator"],
+              [[z["zone_id"], z["name"], z["hosting_capacity_w"], z["connected_w"],
+                z["operator"]] for z in value["zones"]])),
+    Query("capacity", "registration/capacity",
+          "Capacity by zone and asset type: hosting, connected, active, pending.",
+          (Param("zone_id", Annotated[str | None, typer.Argument(help="Default: all.")],
+                 None),),
+          lambda value, inputs: capacity_table(value["zones"])),
+])
 
 
 # -- producer ------------------------------------------------------------------------------
 
 
-def _producer_command(method: str, verb: str) -> Any:
-    def command(
-        sender: FromOption,
-        name: Annotated[str, typer.Option(help="Producer name.")],
-        kind: Annotated[str, typer.Option(help="household, community, business or utility.")],
-        contact: Annotated[str, typer.Option(help="Contact URI, e.g. mailto:me@example.org.")],
-        metadata: Annotated[str, typer.Option(help="Free text, e.g. JSON (size-limited).")] = "",
-        metadata_file: Annotated[Path | None, typer.Option(
-            help="Read the metadata from a file instead.")] = None,
-        home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-        wait: WaitOption = True, output: OutputOption = "text",
-    ) -> None:
-        if metadata_file is not None:
-            if metadata:
-                raise CliError("give --metadata or --metadata-file, not both")
-            metadata = metadata_file.read_text()
-        transact(home, node, sender, method, [name, kind, contact, metadata], fee, wait, output)
-
-    command.__doc__ = f"{verb} your producer profile (producer role)."
-    return handle_errors(command)
+def producer_args(inputs: Inputs) -> list[Any]:
+    metadata, metadata_file = inputs["metadata"], inputs["metadata_file"]
+    if metadata_file is not None:
+        if metadata:
+            raise CliError("give --metadata or --metadata-file, not both")
+        metadata = metadata_file.read_text()
+    return [inputs["name"], inputs["kind"], inputs["contact"], metadata]
 
 
-producer_app.command("register")(_producer_command("register_producer", "Register"))
-producer_app.command("update")(_producer_command("update_producer", "Update"))
+PRODUCER = (SENDER, option("name", str, "Producer name."),
+            option("kind", str, "household, community, business or utility."),
+            option("contact", str, "Contact URI, e.g. mailto:me@example.org."),
+            option("metadata", str, "Free text, e.g. JSON (size-limited).", ""),
+            option("metadata_file", Path | None, "Read the metadata from a file instead.", None))
 
 
-@producer_app.command("show")
-@handle_errors
-def producer_show(who: Annotated[str, typer.Argument(help="Key name or 0x address.")],
-                  home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                  output: OutputOption = "text") -> None:
-    """A producer profile and the ids of its assets."""
-    check_output(output)
-    value = fetch(home, node, "producer", address=address_text(home, who))
+def producer_view(value: Any, inputs: Inputs) -> Any:
     rows = {**value, "registered": f"height {value['registered_height']}, "
             f"{format_time(value['registered_time_ms'])}"}
     for field in ("registered_height", "registered_time_ms"):
         rows.pop(field)
-    emit(output, value, kv_table(f"producer {who}", rows))
+    return kv_table(f"producer {inputs['who']}", rows)
 
 
-@producer_app.command("list")
-@handle_errors
-def producer_list(kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
-                  home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                  output: OutputOption = "text") -> None:
-    """Every producer profile."""
-    check_output(output)
-    value = fetch(home, node, "producers", **({} if kind is None else {"kind": kind}))
-    emit(output, value, table("producers", ["address", "name", "kind", "contact"],
-                              [[p["address"], p["name"], p["kind"], p["contact_uri"]]
-                               for p in value["producers"]]))
+add(producer_app, [
+    registration("register", "register_producer", "Register your producer profile "
+                 "(producer role).", PRODUCER, args=producer_args),
+    registration("update", "update_producer", "Update your producer profile (producer role).",
+                 PRODUCER, args=producer_args),
+    Query("show", "registration/producer", "A producer profile and the ids of its assets.",
+          (Param("who", Annotated[str, typer.Argument(help="Key name or 0x address.")],
+                 key="address", convert=address_field),), producer_view),
+    Query("list", "registration/producers", "Every producer profile.",
+          (option("kind", str | None, "Only this kind.", None),),
+          lambda value, inputs: table("producers", ["address", "name", "kind", "contact"],
+                                      [[p["address"], p["name"], p["kind"], p["contact_uri"]]
+                                       for p in value["producers"]])),
+])
 
 
 # -- asset ---------------------------------------------------------------------------------
 
 
-@asset_app.command("add")
-@handle_errors
-def asset_add(
-    sender: FromOption,
-    asset_type: Annotated[str, typer.Option("--type", help="solar, wind, hydro, biomass, "
-                                            "geothermal, storage or flexible_load.")],
-    capacity_w: Annotated[int, typer.Option(help="Nameplate capacity in W.")],
-    zone: Annotated[str, typer.Option(help="Zone id.")],
-    connection_point: Annotated[str, typer.Option(help="Connection point id.")],
-    latitude: Annotated[str, typer.Option(help="Decimal degrees, e.g. 52.520008.")],
-    longitude: Annotated[str, typer.Option(help="Decimal degrees, e.g. 13.404954.")],
-    commissioned: Annotated[str, typer.Option(help="Date (2025-06-01), ISO time or ms.")],
-    manufacturer: Annotated[str, typer.Option()],
-    model: Annotated[str, typer.Option()],
-    serial: Annotated[str, typer.Option(help="Serial number (unique on the chain).")],
-    energy_wh: Annotated[int, typer.Option(help="Storage energy capacity in Wh.")] = 0,
-    inverter: Annotated[str, typer.Option(help="Inverter model, if any.")] = "",
-    units: Annotated[int, typer.Option(help="Number of units (panels, turbines).")] = 1,
-    meter: Annotated[str, typer.Option(help="Id of the meter bound to it, if any.")] = "",
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
-    """Submit an asset for verification (producer role and profile); prints its id."""
-    args = [asset_type, capacity_w, energy_wh, zone, connection_point,
-            parse_degrees(latitude, "latitude", 90), parse_degrees(longitude, "longitude", 180),
-            parse_time_ms(commissioned, "commissioned"), manufacturer, model, serial, inverter,
-            units, meter]
-    answer = transact(home, node, sender, "add_asset", args, fee, wait, output)
+def asset_add_args(inputs: Inputs) -> list[Any]:
+    return [inputs["asset_type"], inputs["capacity_w"], inputs["energy_wh"], inputs["zone"],
+            inputs["connection_point"], parse_degrees(inputs["latitude"], "latitude", 90),
+            parse_degrees(inputs["longitude"], "longitude", 180),
+            parse_time_ms(inputs["commissioned"], "commissioned"), inputs["manufacturer"],
+            inputs["model"], inputs["serial"], inputs["inverter"], inputs["units"],
+            inputs["meter"]]
+
+
+def print_asset_id(answer: Any, inputs: Inputs) -> None:
     asset_id = event_attribute(answer, "asset_registered", "asset_id")
-    if output == "text" and asset_id is not None:
+    if inputs["output"] == "text" and asset_id is not None:
         console.print(f"asset id {asset_id}")
 
 
-@asset_app.command("update")
-@handle_errors
-def asset_update(
-    asset_id: AssetId, sender: FromOption,
-    capacity_w: Annotated[int | None, typer.Option(help="New capacity in W.")] = None,
-    energy_wh: Annotated[int | None, typer.Option(help="New storage energy in Wh.")] = None,
-    manufacturer: Annotated[str | None, typer.Option()] = None,
-    model: Annotated[str | None, typer.Option()] = None,
-    serial: Annotated[str | None, typer.Option()] = None,
-    inverter: Annotated[str | None, typer.Option()] = None,
-    units: Annotated[int | None, typer.Option()] = None,
-    meter: Annotated[str | None, typer.Option(help="Meter id (\"\" unbinds).")] = None,
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
-    """Change capacity, specs or meter (owner). New capacity or specs send the asset back
-    to verification; a new meter alone does not."""
-    changes = (capacity_w, energy_wh, manufacturer, model, serial, inverter, units, meter)
-    if all(change is None for change in changes):
+UPDATES = ("capacity_w", "energy_wh", "manufacturer", "model", "serial", "inverter", "units",
+           "meter")
+
+
+def asset_update_args(inputs: Inputs) -> list[Any]:
+    """The update tx's full argument list: what was given, else the current value."""
+    if all(inputs[name] is None for name in UPDATES):
         raise CliError("nothing to update: give at least one of --capacity-w, --energy-wh, "
                        "--manufacturer, --model, --serial, --inverter, --units, --meter")
-    current = fetch(home, node, "asset", asset_id=asset_id)
+    current = fetch(inputs["home"], inputs["node"], "registration/asset",
+                    asset_id=inputs["asset_id"])
     equipment = current["equipment"]
-
-    def pick(new: Any, old: Any) -> Any:
-        return old if new is None else new
-
-    args = [asset_id, pick(capacity_w, current["capacity_w"]),
-            pick(energy_wh, current["energy_wh"]),
-            pick(manufacturer, equipment["manufacturer"]), pick(model, equipment["model"]),
-            pick(serial, equipment["serial"]), pick(inverter, equipment["inverter_model"]),
-            pick(units, equipment["unit_count"]), pick(meter, current["meter_id"])]
-    transact(home, node, sender, "update_asset", args, fee, wait, output)
+    now = [current["capacity_w"], current["energy_wh"], equipment["manufacturer"],
+           equipment["model"], equipment["serial"], equipment["inverter_model"],
+           equipment["unit_count"], current["meter_id"]]
+    return [inputs["asset_id"], *(old if inputs[name] is None else inputs[name]
+                                  for name, old in zip(UPDATES, now, strict=True))]
 
 
-@asset_app.command("show")
-@handle_errors
-def asset_show(asset_id: AssetId, home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-               output: OutputOption = "text") -> None:
-    """An asset, its certifications, what it backs now, and its status history."""
-    check_output(output)
-    value = fetch(home, node, "asset", asset_id=asset_id, at_ms=latest_time_ms(home, node))
-    value["history"] = fetch(home, node, "history", asset_id=asset_id)["history"]
-    emit(output, value, kv_table(f"asset {asset_id}", asset_rows(value)))
-    if output == "text":
-        console.print(history_table(asset_id, value["history"]))
+def asset_show_view(value: Any, inputs: Inputs) -> Any:
+    """Adds the asset's history to ``value`` (JSON output shows it too)."""
+    value["history"] = fetch(inputs["home"], inputs["node"], "registration/history",
+                             asset_id=inputs["asset_id"])["history"]
+    return [kv_table(f"asset {inputs['asset_id']}", asset_rows(value)),
+            history_table(inputs["asset_id"], value["history"])]
 
 
-@asset_app.command("list")
-@handle_errors
-def asset_list(
-    zone: Annotated[str | None, typer.Option(help="Only this zone.")] = None,
-    asset_type: Annotated[str | None, typer.Option("--type", help="Only this type.")] = None,
-    status: Annotated[str | None, typer.Option(help="submitted, attested, active, "
-                                               "suspended or revoked.")] = None,
-    owner: Annotated[str | None, typer.Option(help="Key name or 0x address.")] = None,
-    after: Annotated[int, typer.Option(help="Page on after this asset id.")] = 0,
-    limit: Annotated[int, typer.Option(help="At most this many (1..1000).")] = 100,
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, output: OutputOption = "text",
-) -> None:
-    """Assets, filtered by zone, type, status and owner."""
-    check_output(output)
-    filters: dict[str, Any] = {"after": after, "limit": limit}
-    for key, value in (("zone_id", zone), ("type", asset_type), ("status", status)):
-        if value is not None:
-            filters[key] = value
-    if owner is not None:
-        filters["owner"] = address_text(home, owner)
-    value = fetch(home, node, "assets", **filters)
-    emit(output, value, assets_table(value["assets"]))
-    if output == "text" and value["next_after"] is not None:
-        console.print(f"more: --after {value['next_after']}")
+def asset_list_view(value: Any, inputs: Inputs) -> Any:
+    more = value["next_after"]
+    return [assets_table(value["assets"])] + ([] if more is None else [f"more: --after {more}"])
 
 
-@asset_app.command("expiring")
-@handle_errors
-def asset_expiring(
-    before: Annotated[str, typer.Option(help="Date, ISO time or ms.")],
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, output: OutputOption = "text",
-) -> None:
-    """Certifications whose validity ends before a time, soonest first."""
-    check_output(output)
-    value = fetch(home, node, "expiring", before_ms=parse_time_ms(before, "before"))
-    emit(output, value, table("certifications expiring", ["asset", "scheme", "id", "ends"],
-                              [[c["asset_id"], c["scheme"], c["certificate_id"],
-                                format_time(c["valid_to_ms"])]
-                               for c in value["certifications"]]))
+def authority(name: str, doc: str) -> Send:
+    return registration(name, name, doc, (ASSET_ID, SENDER, REASON))
 
 
-def _authority_command(method: str, doc: str) -> Any:
-    def command(
-        asset_id: AssetId, sender: FromOption, reason: Reason,
-        home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-        wait: WaitOption = True, output: OutputOption = "text",
-    ) -> None:
-        transact(home, node, sender, method, [asset_id, reason], fee, wait, output)
-
-    command.__doc__ = doc
-    return handle_errors(command)
-
-
-asset_app.command("suspend")(_authority_command(
-    "suspend", "Suspend an active asset (zone DSO, its certifier or an admin)."))
-asset_app.command("reinstate")(_authority_command(
-    "reinstate", "Reinstate a suspended asset (whoever suspended it, or an admin)."))
-asset_app.command("revoke")(_authority_command(
-    "revoke", "Revoke an asset for good (owner, zone DSO, its certifier or an admin)."))
+add(asset_app, [
+    registration("add", "add_asset", "Submit an asset for verification (producer role and "
+                 "profile); prints its id.", (
+                     SENDER,
+                     option("asset_type", str, "solar, wind, hydro, biomass, geothermal, "
+                            "storage or flexible_load.", flag="--type"),
+                     option("capacity_w", int, "Nameplate capacity in W."),
+                     option("zone", str, "Zone id."),
+                     option("connection_point", str, "Connection point id."),
+                     option("latitude", str, "Decimal degrees, e.g. 52.520008."),
+                     option("longitude", str, "Decimal degrees, e.g. 13.404954."),
+                     option("commissioned", str, "Date (2025-06-01), ISO time or ms."),
+                     option("manufacturer", str), option("model", str),
+                     option("serial", str, "Serial number (unique on the chain)."),
+                     option("energy_wh", int, "Storage energy capacity in Wh.", 0),
+                     option("inverter", str, "Inverter model, if any.", ""),
+                     option("units", int, "Number of units (panels, turbines).", 1),
+                     option("meter", str, "Id of the meter bound to it, if any.", "")),
+                 args=asset_add_args, after=print_asset_id),
+    registration("update", "update_asset", "Change capacity, specs or meter (owner). New "
+                 "capacity or specs send the asset back\nto verification; a new meter alone "
+                 "does not.", (
+                     ASSET_ID, SENDER, option("capacity_w", int | None, "New capacity in W.",
+                                              None),
+                     option("energy_wh", int | None, "New storage energy in Wh.", None),
+                     *(option(name, str | None, None, None)
+                       for name in ("manufacturer", "model", "serial", "inverter")),
+                     option("units", int | None, None, None),
+                     option("meter", str | None, "Meter id (\"\" unbinds).", None)),
+                 args=asset_update_args),
+    Query("show", "registration/asset", "An asset, its certifications, what it backs now, and "
+          "its status history.", (ASSET_ID,), asset_show_view,
+          extra=lambda client: {"at_ms": client.latest_time_ms()}),
+    Query("list", "registration/assets", "Assets, filtered by zone, type, status and owner.", (
+        option("zone", str | None, "Only this zone.", None, key="zone_id"),
+        option("asset_type", str | None, "Only this type.", None, flag="--type", key="type"),
+        option("status", str | None, "submitted, attested, active, suspended or revoked.",
+               None),
+        option("owner", str | None, "Key name or 0x address.", None, convert=address_field),
+        option("after", int, "Page on after this asset id.", 0),
+        option("limit", int, "At most this many (1..1000).", 100)), asset_list_view),
+    Query("expiring", "registration/expiring",
+          "Certifications whose validity ends before a time, soonest first.",
+          (option("before", str, "Date, ISO time or ms.", key="before_ms",
+                  convert=lambda value, inputs: parse_time_ms(value, "before")),),
+          lambda value, inputs: table(
+              "certifications expiring", ["asset", "scheme", "id", "ends"],
+              [[c["asset_id"], c["scheme"], c["certificate_id"],
+                format_time(c["valid_to_ms"])] for c in value["certifications"]])),
+    authority("suspend", "Suspend an active asset (zone DSO, its certifier or an admin)."),
+    authority("reinstate", "Reinstate a suspended asset (whoever suspended it, or an admin)."),
+    authority("revoke", "Revoke an asset for good (owner, zone DSO, its certifier or an "
+              "admin)."),
+])
 
 
 # -- certifier -----------------------------------------------------------------------------
 
 
-def current_revision(home: Path, node: str | None, asset_id: int, revision: int | None) -> int:
-    if revision is not None:
-        return revision
-    return int(fetch(home, node, "asset", asset_id=asset_id)["revision"])
-
-
-@certifier_app.command("attest")
-@handle_errors
-def certifier_attest(
-    asset_id: AssetId, sender: FromOption,
-    evidence: Annotated[Path | None, typer.Option(
-        help="Inspection evidence file; its sha256 goes on chain.")] = None,
-    evidence_hash: Annotated[str | None, typer.Option(
-        help="sha256 of the evidence, hex (instead of --evidence).")] = None,
-    revision: Revision = None,
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
-    """Attest that you inspected an asset (certifier role, not your own asset)."""
+def attest_args(inputs: Inputs) -> list[Any]:
+    evidence, evidence_hash = inputs["evidence"], inputs["evidence_hash"]
     if (evidence is None) == (evidence_hash is None):
         raise CliError("give exactly one of --evidence FILE or --evidence-hash HEX")
     if evidence is not None:
@@ -353,46 +246,36 @@ def certifier_attest(
         digest = bytes.fromhex(str(evidence_hash).removeprefix("0x"))
         if len(digest) != 32:
             raise CliError("--evidence-hash must be 32 bytes (64 hex digits)")
-    transact(home, node, sender, "attest",
-             [asset_id, current_revision(home, node, asset_id, revision), digest], fee, wait,
-             output)
+    return [inputs["asset_id"], current_revision(inputs), digest]
 
 
-@certifier_app.command("approve")
-@handle_errors
-def certifier_approve(
-    asset_id: AssetId, sender: FromOption, revision: Revision = None,
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
-    """Approve an attested asset's grid connection (the DSO operating its zone)."""
-    transact(home, node, sender, "approve",
-             [asset_id, current_revision(home, node, asset_id, revision)], fee, wait, output)
+def time_option(name: str, help_text: str) -> Param:
+    flag = "--" + name.replace("_", "-")
+    return option(name, str, help_text, convert=lambda value, inputs: parse_time_ms(
+        value, flag[2:]))
 
 
-@certifier_app.command("certify")
-@handle_errors
-def certifier_certify(
-    asset_id: AssetId, sender: FromOption,
-    scheme: Annotated[str, typer.Option(help="I-REC, GO, REC or custom.")],
-    certificate_id: Annotated[str, typer.Option(help="Id of the certificate in its scheme.")],
-    valid_from: Annotated[str, typer.Option(help="Date, ISO time or ms (inclusive).")],
-    valid_to: Annotated[str, typer.Option(help="Date, ISO time or ms (exclusive).")],
-    home: HomeOption = DEFAULT_HOME, node: NodeOption = None, fee: FeeOption = None,
-    wait: WaitOption = True, output: OutputOption = "text",
-) -> None:
-    """Attach a certification to a verified renewable asset (certifier role)."""
-    transact(home, node, sender, "certify",
-             [asset_id, scheme, certificate_id, parse_time_ms(valid_from, "valid-from"),
-              parse_time_ms(valid_to, "valid-to")], fee, wait, output)
+add(certifier_app, [
+    registration("attest", "attest", "Attest that you inspected an asset (certifier role, "
+                 "not your own asset).", (
+                     ASSET_ID, SENDER,
+                     option("evidence", Path | None, "Inspection evidence file; its sha256 "
+                            "goes on chain.", None),
+                     option("evidence_hash", str | None, "sha256 of the evidence, hex "
+                            "(instead of --evidence).", None), REVISION),
+                 args=attest_args),
+    registration("approve", "approve", "Approve an attested asset's grid connection (the DSO "
+                 "operating its zone).", (ASSET_ID, SENDER, REVISION),
+                 args=lambda inputs: [inputs["asset_id"], current_revision(inputs)]),
+    registration("certify", "certify", "Attach a certification to a verified renewable asset "
+                 "(certifier role).", (
+                     ASSET_ID, SENDER, option("scheme", str, "I-REC, GO, REC or custom."),
+                     option("certificate_id", str, "Id of the certificate in its scheme."),
+                     time_option("valid_from", "Date, ISO time or ms (inclusive)."),
+                     time_option("valid_to", "Date, ISO time or ms (exclusive)."))),
+    Query("list", "accounts/role", "Accounts admitted as certifiers (granted by the admin "
+          "quorum).", (), lambda value, inputs: table(
+              "certifiers", ["address"], [[a] for a in value["accounts"]]),
+          data=lambda inputs: {"role": "certifier"}),
+])
 
-
-@certifier_app.command("list")
-@handle_errors
-def certifier_list(home: HomeOption = DEFAULT_HOME, node: NodeOption = None,
-                   output: OutputOption = "text") -> None:
-    """Accounts admitted as certifiers (granted by the admin quorum)."""
-    check_output(output)
-    with RpcClient(node_url(home, node)) as client:
-        value = client.query("accounts/role", role="certifier")
-    emit(output, value, table("certifiers", ["address"], [[a] for a in value["accounts"]]))

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.table import Table
 
-from wattchain.cli.common import CliError
+from wattchain.cli.common import CliError, table
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICRO = 1_000_000
@@ -97,15 +97,6 @@ def asset_rows(asset: dict[str, Any]) -> dict[str, str]:
         rows["now"] = (f"{asset['active_capacity_w']} W active, "
                        f"{'renewable' if asset['renewable'] else 'not renewable'}")
     return rows
-
-
-def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
-    view = Table(title=title, title_justify="left")
-    for column in columns:
-        view.add_column(column)
-    for row in rows:
-        view.add_row(*(str(cell) for cell in row))
-    return view
 
 
 def history_table(asset_id: int, history: list[dict[str, Any]]) -> Table:

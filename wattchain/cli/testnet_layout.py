@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wattchain.cli.keyring import Keyring
+from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import Genesis, save_genesis
 from wattchain.genesis.presets import devnet_genesis

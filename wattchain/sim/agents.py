@@ -22,8 +22,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from wattchain.cli.client import RpcCallError
-from wattchain.cli.metering_reports import fetch_intervals, fetch_trades, recompute_bill
+from wattchain.client import RpcCallError
+from wattchain.client.reports import fetch_intervals, fetch_trades, recompute_bill
 from wattchain.crypto import format_address
 from wattchain.modules.metering.ingest import sign_reading
 from wattchain.sim.community import ASK_PRICES, EV_W, SLOT_MS, ZONES, Asset, Community, Member

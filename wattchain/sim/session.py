@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wattchain.cli.client import RpcCallError, RpcClient
+from wattchain.client import RpcCallError, RpcClient
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.sim.community import Member
 from wattchain.types import SignedTx, Tx, sign_tx

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wattchain.cli.client import RpcCallError, RpcClient
+from wattchain.client import RpcCallError, RpcClient
 from wattchain.crypto import format_address
 from wattchain.sim.community import ZONES, Community
 from wattchain.sim.session import COUNTED, DemoState, Tally

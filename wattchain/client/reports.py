@@ -12,7 +12,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from wattchain.cli.common import CliError
+from wattchain.client.errors import ClientError
 from wattchain.modules.metering.billing import compute_bill
 from wattchain.modules.metering.bills import bill_json, tariff_from_json, trade_ids_of
 from wattchain.modules.metering.tariffs import Tariff, band_at, tariff_in_force
@@ -24,7 +24,7 @@ def parse_band(text: str) -> list[Any]:
     """NAME:IMPORT:EXPORT (prices in integer micro-units per kWh)."""
     parts = text.split(":")
     if len(parts) != 3 or not parts[1].strip().isdigit() or not parts[2].strip().isdigit():
-        raise CliError(f"--band {text!r}: write NAME:IMPORT_PRICE:EXPORT_PRICE in micro-units "
+        raise ClientError(f"--band {text!r}: write NAME:IMPORT_PRICE:EXPORT_PRICE in micro-units "
                        "per kWh, e.g. peak:400000:80000")
     return [parts[0].strip(), int(parts[1]), int(parts[2])]
 
@@ -36,21 +36,21 @@ def parse_schedule(text: str, bands: list[list[Any]], name: str) -> list[int]:
     for part in text.split(","):
         span, _, band = part.strip().rpartition(":")
         if band not in names:
-            raise CliError(f"--{name}: unknown band {band!r} (bands: {', '.join(names)})")
+            raise ClientError(f"--{name}: unknown band {band!r} (bands: {', '.join(names)})")
         first, last = 0, 24
         if span:
             low, _, high = span.partition("-")
             if not (low.isdigit() and high.isdigit() and 0 <= int(low) < int(high) <= 24):
-                raise CliError(f"--{name}: {part!r} is not HOUR-HOUR:BAND with 0 <= from < "
+                raise ClientError(f"--{name}: {part!r} is not HOUR-HOUR:BAND with 0 <= from < "
                                "to <= 24")
             first, last = int(low), int(high)
         for hour in range(first, last):
             if hours[hour] is not None:
-                raise CliError(f"--{name}: hour {hour} is given twice")
+                raise ClientError(f"--{name}: hour {hour} is given twice")
             hours[hour] = names.index(band)
     missing = [hour for hour, band in enumerate(hours) if band is None]
     if missing:
-        raise CliError(f"--{name}: hours {missing} have no band")
+        raise ClientError(f"--{name}: hours {missing} have no band")
     return [band for band in hours if band is not None]
 
 
@@ -73,7 +73,7 @@ def fetch_trades(fetch: Any, account: str, start: int, end: int) -> list[Any]:
     if not page.get("truncated"):
         return list(page["trades"])
     if end - start <= 1:
-        raise CliError(f"too many trades of {account} in interval {start} to list")
+        raise ClientError(f"too many trades of {account} in interval {start} to list")
     middle = (start + end) // 2
     return fetch_trades(fetch, account, start, middle) + fetch_trades(fetch, account,
                                                                       middle, end)

@@ -1,6 +1,6 @@
-"""The feeder process of `wattchain oracle feed`: read feed values from a CSV
-or JSON file, or generate them from a seeded simulated source, and submit
-each as the oracle account.
+"""An oracle feeder: read feed values from a CSV or JSON file, or generate
+them from a seeded simulated source, and submit each as the oracle account
+(what `wattchain oracle feed` runs).
 
 Values are integers in the feed's unit (the `oracle/params` query lists them);
 files may write them as decimal strings, which must be whole numbers
@@ -16,17 +16,15 @@ import json
 import math
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-from wattchain.cli.client import RpcClient
-from wattchain.cli.common import CliError, error_console
-from wattchain.cli.tx_cmd import build_tx
+from wattchain.client.errors import ClientError
+from wattchain.client.rpc import RpcClient
+from wattchain.client.tx import TxBuilder, broadcast_tx
 from wattchain.crypto import PrivateKey
 from wattchain.modules.oracle.types import FEEDS
 from wattchain.types import sign_tx
@@ -49,16 +47,16 @@ def parse_integer(text: Any, what: str) -> int:
     try:
         number = Decimal(str(text).strip())
     except InvalidOperation:
-        raise CliError(f"{what} must be an integer, got {text!r}") from None
+        raise ClientError(f"{what} must be an integer, got {text!r}") from None
     if not number.is_finite() or number != number.to_integral_value():
-        raise CliError(f"{what} must be a whole number in the feed's unit, got {text!r}")
+        raise ClientError(f"{what} must be a whole number in the feed's unit, got {text!r}")
     return int(number)
 
 
 def row_value(row: dict[str, Any], line: str) -> FeedValue:
     feed = str(row.get("feed", "")).strip()
     if feed not in FEEDS:
-        raise CliError(f"{line}: unknown feed {feed!r}; feeds are {', '.join(FEEDS)}")
+        raise ClientError(f"{line}: unknown feed {feed!r}; feeds are {', '.join(FEEDS)}")
     value = parse_integer(row.get("value"), f"{line}: value")
     round_text, time_text = row.get("round"), row.get("time_ms", row.get("time"))
     if round_text not in (None, ""):
@@ -79,7 +77,7 @@ def read_json(path: Path) -> list[FeedValue]:
     """A list of objects {"feed", "value", optional "round" or "time_ms"}."""
     data = json.loads(path.read_text())
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-        raise CliError(f"{path.name}: expected a JSON list of objects")
+        raise ClientError(f"{path.name}: expected a JSON list of objects")
     return [row_value(row, f"{path.name} item {index}") for index, row in enumerate(data)]
 
 
@@ -104,19 +102,20 @@ def simulate(seed: int, round_index: int, round_ms: int) -> list[FeedValue]:
     return [FeedValue(feed, value, round=round_index) for feed, value in values.items()]
 
 
-class Feeder:
-    """Submits values one tx at a time (each committed before the next)."""
+class OracleFeeder:
+    """Submits feed values for one zone, one tx at a time (each committed before
+    the next); ``summary`` counts what was submitted, accepted and rejected."""
 
     def __init__(self, client: RpcClient, signer: PrivateKey, zone: str,
-                 fee: int | None) -> None:
+                 fee: int | None = None) -> None:
         self.client, self.signer, self.zone, self.fee = client, signer, zone, fee
+        self.builder = TxBuilder(client)
         self.round_ms = int(client.query("oracle/params")["round_ms"])
         self.summary: dict[str, Any] = {"zone": zone, "submitted": 0, "accepted": 0,
                                         "rejected": 0, "rejections": [], "rounds": []}
 
     def current_round(self) -> int:
-        now = int(self.client.call("status")["sync_info"]["latest_block_time_ms"])
-        return now // self.round_ms
+        return self.client.latest_time_ms() // self.round_ms
 
     def round_of(self, item: FeedValue) -> int:
         if item.round is not None:
@@ -126,20 +125,21 @@ class Feeder:
         return self.current_round()
 
     def submit(self, item: FeedValue) -> None:
+        """Submit one value; a refusal or failure is recorded in ``summary``."""
         round_index = self.round_of(item)
-        tx, _ = build_tx(self.client, self.signer, "oracle", "submit",
-                         [item.feed, self.zone, round_index, item.value], self.fee)
-        answer = self.client.broadcast(sign_tx(tx, self.signer).raw, "commit")
+        tx = self.builder.build(self.signer.address, "oracle", "submit",
+                                [item.feed, self.zone, round_index, item.value], self.fee)
+        outcome = broadcast_tx(self.client, sign_tx(tx, self.signer))
         self.summary["submitted"] += 1
         if round_index not in self.summary["rounds"]:
             self.summary["rounds"].append(round_index)
-        for outcome in (answer["check_tx"], answer.get("tx_result") or {}):
-            if outcome.get("code", 0) != 0:
+        for check in (outcome.check, outcome.result or {}):
+            if check.get("code", 0) != 0:
                 self.summary["rejected"] += 1
                 self.summary["rejections"].append({
                     "feed": item.feed, "round": round_index, "value": item.value,
-                    "code": outcome["code"], "codespace": outcome["codespace"],
-                    "log": outcome["log"]})
+                    "code": check["code"], "codespace": check["codespace"],
+                    "log": check["log"]})
                 return
         self.summary["accepted"] += 1
 
@@ -150,25 +150,27 @@ class Feeder:
             if current > round_index:
                 return current
             time.sleep(0.1)
-        raise CliError(f"the chain did not reach round {round_index + 1} in {timeout_s:.0f} s")
+        raise ClientError(f"the chain did not reach round {round_index + 1} in "
+                          f"{timeout_s:.0f} s")
 
-
-def progress_bar(show: bool) -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    console=error_console, transient=True, disable=not show)
-
-
-def feed_rows(feeder: Feeder, rows: list[FeedValue], interval_s: float, show: bool) -> None:
-    with progress_bar(show) as progress:
-        task = progress.add_task(f"oracle feed {feeder.zone}", total=len(rows))
+    def feed(self, rows: list[FeedValue], interval_s: float = 0.0,
+             on_submit: Callable[[], None] | None = None) -> None:
+        """Submit ``rows`` in order, pausing ``interval_s`` between them."""
         for index, item in enumerate(rows):
             if index and interval_s > 0:
                 time.sleep(interval_s)
-            feeder.submit(item)
-            progress.advance(task)
+            self.submit(item)
+            if on_submit is not None:
+                on_submit()
+
+    def feed_simulated(self, seed: int, count: int, interval_s: float | None = None,
+                       on_submit: Callable[[], None] | None = None) -> None:
+        """Submit ``count`` rounds of every feed from the seeded simulated source."""
+        for values in simulated_rounds(self, seed, count, interval_s):
+            self.feed(values, 0.0, on_submit)
 
 
-def simulated_rounds(feeder: Feeder, seed: int, count: int,
+def simulated_rounds(feeder: OracleFeeder, seed: int, count: int,
                      interval_s: float | None) -> Iterator[list[FeedValue]]:
     """``count`` rounds of simulated values: the current round, then each next one
     (or, with ``interval_s``, whatever round is current after that pause)."""
@@ -182,14 +184,3 @@ def simulated_rounds(feeder: Feeder, seed: int, count: int,
                 time.sleep(interval_s)
                 round_index = feeder.current_round()
         yield simulate(seed, round_index, feeder.round_ms)
-
-
-def feed_simulated(feeder: Feeder, seed: int, count: int, interval_s: float | None,
-                   show: bool) -> None:
-    with progress_bar(show) as progress:
-        task = progress.add_task(f"oracle feed {feeder.zone} (seed {seed})",
-                                 total=count * len(FEEDS))
-        for values in simulated_rounds(feeder, seed, count, interval_s):
-            for item in values:
-                feeder.submit(item)
-                progress.advance(task)
