@@ -24,12 +24,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def quorum_node(tmp_path: Path) -> Iterator[NodeProcess]:
     """A devnet whose admin quorum is 2: the faucet and a second admin."""
-    def edit(genesis: dict[str, Any]) -> None:
-        genesis["params"]["admin_quorum"] = 2
+    def add_admin(genesis: dict[str, Any]) -> None:
         genesis["app_state"]["accounts"]["accounts"].append({
             "address": format_address(SECOND_ADMIN.address), "balance": 10_000_000,
             "nonce": 0, "roles": ["admin"]})
-    with node_with_genesis(tmp_path / "home", edit) as node:
+    with node_with_genesis(tmp_path / "home", {"admin_quorum": 2}, edit=add_admin) as node:
         yield node
 
 

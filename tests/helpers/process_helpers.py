@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -86,15 +86,20 @@ class NodeProcess:
 @contextmanager
 def node_with_genesis(root: Path, params: dict[str, Any] | None = None,
                       app_state: dict[str, Any] | None = None, min_block_ms: int = 100,
-                      empty_block_ms: int = 1000) -> Iterator[NodeProcess]:
+                      empty_block_ms: int = 1000,
+                      edit: Callable[[dict[str, Any]], None] | None = None,
+                      ) -> Iterator[NodeProcess]:
     """A devnet node process; stopped after. ``params`` are merged into the
     genesis params and ``app_state`` sections replace the devnet's (e.g. short
-    intervals so a whole market or metering cycle fits in a test)."""
+    intervals so a whole market or metering cycle fits in a test); ``edit``, if
+    given, then changes the genesis document in place (e.g. adds an account)."""
     home, url = make_home(root, min_block_ms=min_block_ms, empty_block_ms=empty_block_ms)
     genesis_file = home / "config" / "genesis.json"
     genesis = json.loads(genesis_file.read_text())
     genesis["params"].update(params or {})
     genesis["app_state"].update(app_state or {})
+    if edit is not None:
+        edit(genesis)
     genesis_file.write_text(json.dumps(genesis))
     node = NodeProcess(home, url)
     node.start()
