@@ -8,10 +8,10 @@ ten senders (``--gapped``) never sends its nonce 3, so its later txs wait
 behind a gap. The txs arrive round robin over the senders, ``--per-height``
 of them between two blocks (by default twice what a block holds), each
 admitted with ``check_tx`` as RPC would; refused txs are not retried, so
-they leave gaps too. After the flood a fresh sender submits one transfer;
-the figure that matters is how many heights it takes to be committed. The
-script prints the pool size after each height, the refusals and evictions
-by kind, and that latency.
+they leave gaps too. With each share, and once after the flood, a fresh sender submits one
+transfer; the figure that matters is how many heights it takes to be
+committed. The script prints the pool size after each height, the refusals
+and evictions by kind, and those latencies.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -38,37 +37,53 @@ from wattchain.vm.errors import TxError  # noqa: E402
 
 SKIPPED_NONCE = 3  # the nonce a gapped sender never sends
 VALIDATOR = PrivateKey(b"\x09" * 32)
-FRESH = PrivateKey(b"\x33" * 32)
+
+
+def fresh_key(index: int) -> PrivateKey:
+    """The key of the ``index``-th fresh sender (funded, no tx in the flood)."""
+    return PrivateKey((0x3300_0000 + index).to_bytes(32, "big"))
+
+
+@dataclass
+class Probe:
+    """A fresh sender's transfer, submitted after ``after_height``."""
+
+    stx: SignedTx
+    after_height: int
+    error: str | None = None  # why it was refused, if it was
+    height: int | None = None  # where it was committed
+
+    @property
+    def latency_heights(self) -> int | None:
+        """Heights from its submission to its block (1: the next block)."""
+        return None if self.height is None else self.height - self.after_height
 
 
 @dataclass
 class FloodResult:
     submitted: int
-    admitted: int
-    flood_end_height: int
+    admitted: int = 0
+    flood_end_height: int = 0
     committed: int = 0  # txs in the blocks made during the run
     pool_by_height: list[tuple[int, int]] = field(default_factory=list)  # (height, pool size)
     refused: Counter[str] = field(default_factory=Counter)  # by error class
     evicted: Counter[str] = field(default_factory=Counter)  # by reason
-    fresh_error: str | None = None  # why the fresh sender's tx was refused, if it was
-    fresh_height: int | None = None  # where it was committed
+    probes: list[Probe] = field(default_factory=list)  # one per flood height, then the last
     seconds: float = 0.0
 
     @property
-    def fresh_latency_heights(self) -> int | None:
-        """Heights from the flood's end to the fresh tx's block (1: the next one)."""
-        if self.fresh_height is None:
-            return None
-        return self.fresh_height - self.flood_end_height
+    def fresh(self) -> Probe:
+        """The fresh sender's transfer submitted after the flood's end."""
+        return self.probes[-1]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"submitted": self.submitted, "admitted": self.admitted,
-                "committed": self.committed,
-                "flood_end_height": self.flood_end_height,
-                "fresh_latency_heights": self.fresh_latency_heights,
-                "fresh_error": self.fresh_error, "refused": dict(self.refused),
-                "evicted": dict(self.evicted), "pool_by_height": self.pool_by_height,
-                "seconds": round(self.seconds, 1)}
+    @property
+    def fresh_latency_heights(self) -> int | None:
+        return self.fresh.latency_heights
+
+    def worst_probe_latency(self) -> int | None:
+        """The most heights any fresh sender waited (None: one was never committed)."""
+        latencies = [probe.latency_heights for probe in self.probes]
+        return None if None in latencies else max(latency or 0 for latency in latencies)
 
 
 def flood_txs(count: int, senders: int, gapped_share: float) -> tuple[list[SignedTx],
@@ -86,37 +101,46 @@ def run_flood(directory: Path, txs: list[SignedTx], keys: list[PrivateKey], *,
               drain_heights: int = 15,
               progress: Callable[[str], None] | None = None) -> FloodResult:
     """Submit ``txs`` ``per_height`` at a time with a block after each share,
-    then a fresh sender's transfer, then ``drain_heights`` more blocks."""
-    genesis = bench_genesis([*keys, FRESH], VALIDATOR)
+    then ``drain_heights`` more blocks. A fresh sender submits one transfer
+    with each share (a probe) and one more after the flood's end."""
+    shares = range(0, len(txs), per_height)
+    probe_keys = [fresh_key(index) for index in range(len(shares) + 1)]
+    genesis = bench_genesis([*keys, *probe_keys], VALIDATOR)
     genesis.params["max_block_txs"] = block_txs
     chain = Chain(directory / "chain.db", genesis, limits)
-    result = FloodResult(submitted=len(txs), admitted=0, flood_end_height=0)
+    result = FloodResult(submitted=len(txs))
     chain.mempool.on_evict = lambda stx, reason: result.evicted.update([reason])
     started = time.perf_counter()
     try:
-        for offset in range(0, len(txs), per_height):
+        for offset, probe_key in zip(shares, probe_keys, strict=False):
             for stx in txs[offset:offset + per_height]:
                 try:
                     chain.check_tx(stx.raw)
                     result.admitted += 1
                 except TxError as error:
                     result.refused[type(error).__name__] += 1
+            _send_probe(chain, probe_key, result)
             _next_height(chain, result, progress)
         result.flood_end_height = chain.height
-        fresh = sign_tx(Tx(CHAIN_ID, FRESH.address, 0, 10, "accounts", "transfer",
-                           [VALIDATOR.address, 1]), FRESH)
-        try:
-            chain.check_tx(fresh.raw)
-        except TxError as error:
-            result.fresh_error = f"{type(error).__name__}: {error.message}"
+        _send_probe(chain, probe_keys[-1], result)
         for _ in range(drain_heights):
             _next_height(chain, result, progress)
-            if result.fresh_height is None and chain.store.tx_position(fresh.tx_id):
-                result.fresh_height = chain.height
     finally:
         result.seconds = time.perf_counter() - started
         chain.close()
     return result
+
+
+def _send_probe(chain: Chain, key: PrivateKey, result: FloodResult) -> None:
+    stx = sign_tx(Tx(CHAIN_ID, key.address, 0, 10, "accounts", "transfer",
+                     [VALIDATOR.address, 1]), key)
+    probe = Probe(stx, chain.height)
+    try:
+        chain.check_tx(stx.raw)
+        result.admitted += 1
+    except TxError as error:
+        probe.error = f"{type(error).__name__}: {error.message}"
+    result.probes.append(probe)
 
 
 def _next_height(chain: Chain, result: FloodResult,
@@ -125,6 +149,10 @@ def _next_height(chain: Chain, result: FloodResult,
     block = chain.store.block(chain.height)
     result.committed += len(block.txs) if block is not None else 0
     result.pool_by_height.append((chain.height, len(chain.mempool)))
+    for probe in result.probes:
+        if probe.height is None and probe.error is None and chain.store.tx_position(
+                probe.stx.tx_id):
+            probe.height = chain.height
     if progress is not None:
         progress(f"height {chain.height}: pool {len(chain.mempool):,}")
 
@@ -137,11 +165,15 @@ def report(result: FloodResult) -> str:
              "evicted: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.evicted.items())),
              "pool size after each height: " + " ".join(
                  f"{height}:{size}" for height, size in result.pool_by_height)]
-    if result.fresh_error is not None:
-        lines.append(f"fresh sender refused: {result.fresh_error}")
+    fresh = result.fresh
+    if fresh.error is not None:
+        lines.append(f"fresh sender after the flood refused: {fresh.error}")
     else:
-        lines.append(f"fresh sender committed {result.fresh_latency_heights} height(s) "
-                     "after the flood's end")
+        lines.append(f"fresh sender after the flood committed {fresh.latency_heights} "
+                     "height(s) later")
+    lines.append("fresh senders during the flood, heights to commit: " + " ".join(
+        str(probe.latency_heights) if probe.error is None else "refused"
+        for probe in result.probes[:-1]))
     return "\n".join(lines)
 
 
@@ -163,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                            limits=MempoolLimits(max_txs=args.pool_txs),
                            progress=lambda line: print(line, file=sys.stderr))
     print(report(result))
-    return 0 if result.fresh_latency_heights is not None else 1
+    return 0 if result.worst_probe_latency() is not None else 1
 
 
 if __name__ == "__main__":
