@@ -151,11 +151,14 @@ class Mempool:
         if queue is not None and tx.nonce in queue.txs:
             raise NonceTaken(f"a transaction with nonce {tx.nonce} from this sender is "
                              "already pending")
-        if self._is_over_limits(len(raw)) and not self._may_make_room(tx.fee, len(raw)):
+        full = self._is_over_limits(len(raw))
+        if full and not self._may_make_room(tx.fee, len(raw)):
             raise MempoolFull("the mempool is full; retry later or pay a higher fee")
         reader = _RememberingReader(state)  # the account reads below hit the db once
         ledger = self.vm.ledger
-        account_nonce = ledger.get_nonce(reader, tx.sender)
+        # a queue's nonce is the account's: update() keeps it so after every block
+        account_nonce = (queue.nonce if queue is not None
+                         else ledger.get_nonce(reader, tx.sender))
         self._check_queue_room(tx, account_nonce, queue)  # before verifying: it is cheap
         self.vm.validate_tx(reader, stx, info, params, verified=known is not None,
                             allow_future_nonce=True)
@@ -165,7 +168,7 @@ class Mempool:
         if balance < tx.fee:
             raise InsufficientFunds(f"balance {balance} cannot pay the fee {tx.fee}")
         self.height = info.height
-        if self._is_over_limits(len(raw)):
+        if full:
             self._make_room(tx.sender, self.rank(tx, account_nonce, queue), len(raw))
         self._add(stx, account_nonce, queue)
         return stx
