@@ -318,3 +318,13 @@ def test_the_node_takes_the_mempool_section_of_its_config(tmp_path: Path) -> Non
 def test_bad_mempool_settings_are_refused(section: dict[str, Any], error: str) -> None:
     with pytest.raises(ConfigError, match=error):
         NodeConfig.from_dict({"mempool": section})
+
+
+def test_preverify_skips_txs_the_sender_has_no_room_for(tmp_path: Path) -> None:
+    chain, _ = pool(tmp_path, verify_threads=2)
+    try:
+        batch = [pay(ALICE, n) for n in range(30)]
+        chain.preverify([stx.raw for stx in batch])  # nonce 17 and up would be refused
+        assert set(chain.mempool.preverified) == {stx.tx_id for stx in batch[:17]}
+    finally:
+        chain.close()

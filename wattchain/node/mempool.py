@@ -239,22 +239,27 @@ class Mempool:
         """Verify the signatures of a batch that is about to be checked, on
         ``verify_threads`` threads; each ``check_tx(raw)`` of the batch then
         uses the verdict instead of verifying again (each signature is still
-        verified exactly once). Txs already pooled, undecodable or with a stale
-        nonce are left to check_tx, which refuses them without verifying."""
+        verified exactly once). Txs already pooled, undecodable, with a stale
+        nonce or without room in their sender's queue are left to check_tx,
+        which refuses them without verifying."""
         self.preverified = {}
         threads = self.limits.verify_threads
         if threads <= 1 or len(raws) < 2 * threads:
             return
-        ledger = self.vm.ledger
         todo: list[SignedTx] = []
         for raw in raws:
             try:
                 stx = self.vm.decode_tx(raw, params)
+                if stx.tx_id in self.txs:
+                    continue
+                queue = self.by_sender.get(stx.tx.sender)
+                nonce = (queue.nonce if queue is not None
+                         else self.vm.ledger.get_nonce(state, stx.tx.sender))
+                if stx.tx.nonce >= nonce:
+                    self._check_queue_room(stx.tx, nonce, queue)
+                    todo.append(stx)
             except TxError:
                 continue
-            if stx.tx_id not in self.txs and stx.tx.nonce >= ledger.get_nonce(state,
-                                                                              stx.tx.sender):
-                todo.append(stx)
         verdicts = self.vm.verify_signatures(todo, threads)
         self.preverified = {stx.tx_id: (stx, verdict)
                             for stx, verdict in zip(todo, verdicts, strict=True)}
