@@ -66,7 +66,7 @@ def allow_service_batches(directory: Path, community: Any) -> None:
               if member.role in SERVICE_ROLES}
     for home in node_homes(directory):
         config = home.load_config()
-        config.mempool.sender_limits = limits
+        config.mempool.sender_limits.update(limits)
         home.save_config(config)
 
 

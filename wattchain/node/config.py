@@ -94,6 +94,11 @@ class MempoolConfig:
             sender_limits=self.limits_by_address(), max_stuck_heights=self.max_stuck_heights)
 
 
+# The queue limit `node init` and `testnet init` give the faucet, which funds
+# many accounts in a row (as a gateway relays many readings).
+FAUCET_QUEUE_LIMIT = 10_000
+
+
 @dataclass
 class P2PConfig:
     enabled: bool = False  # a single-validator devnet needs no network
