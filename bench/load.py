@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from wattchain.cli.testnet_layout import TestnetNode, init_testnet
-from wattchain.crypto import PrivateKey
+from wattchain.crypto import PrivateKey, format_address
 from wattchain.types import Tx, sign_tx
 
 CHAIN_ID = "wattchain-load"
@@ -67,6 +67,9 @@ class LoadTestnet:
             config.rpc.rate_limit_per_second = 0
             config.producer.min_block_interval_ms = 250
             config.mempool.max_txs = 200_000
+            # The senders stand for gateways: each queues many txs ahead at once.
+            config.mempool.sender_limits = {format_address(key.address): 10_000
+                                            for key in senders}
             # Four validators share this machine's cores: none is idle for a
             # batch's signatures, so each node verifies on its own thread.
             config.mempool.verify_threads = 1

@@ -5,7 +5,8 @@
     python bench/run.py --json out.json --only verify,vm,sync
 
 Sections: verify (the one-core ceiling), vm, rpc, sync (block sync replay),
-testnet (4 validators, bench/load.py), clearing, metering.
+testnet (4 validators, bench/load.py), clearing, metering, flood (a mempool
+flood, bench/flood.py).
 
 Figures vary run to run on a shared machine: compare them as ratios within
 one run (every throughput is also shown as a ratio to the verify ceiling).
@@ -32,7 +33,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from wattchain.crypto import PrivateKey, recover_signer
+from wattchain.crypto import PrivateKey, format_address, recover_signer
 from wattchain.genesis import Genesis
 from wattchain.genesis.presets import devnet_genesis
 from wattchain.types import VOTE_PRECOMMIT, Commit, CommitSig, SignedTx, Tx, Vote, sign_tx
@@ -186,8 +187,10 @@ def build_chain(directory: Path, count: int, block_txs: int = 5000,
 
     txs, keys = signed_transfers(count, senders=max(1, count // 100))
     validator = PrivateKey(b"\x09" * 32)
-    chain = Chain(directory / "chain.db", bench_genesis(keys, validator),
-                  MempoolLimits(verify_threads=threads))
+    # The senders stand for gateways: each queues many txs ahead at once.
+    limits = MempoolLimits(verify_threads=threads,
+                           sender_limits={key.address: 10_000 for key in keys})
+    chain = Chain(directory / "chain.db", bench_genesis(keys, validator), limits)
     tune_gc()  # as `wattchain node start` does
     check_seconds = execute_seconds = 0.0
     for offset in range(0, count, block_txs):
@@ -226,6 +229,8 @@ def start_node(directory: Path, keys: list[PrivateKey]) -> tuple[subprocess.Pope
     config.rpc.rate_limit_per_second = 0
     config.producer.min_block_interval_ms = 250
     config.mempool.max_txs = 200_000
+    # The senders stand for gateways: each queues many txs ahead at once.
+    config.mempool.sender_limits = {format_address(key.address): 10_000 for key in keys}
     home.save_config(config)
     save_genesis(bench_genesis(keys, validator), home.genesis_file)
     save_key_file(home.validator_key_file, validator)
@@ -330,6 +335,31 @@ def bench_clearing(quick: bool) -> dict[str, Any]:
     return figures
 
 
+def bench_flood(quick: bool) -> dict[str, Any]:
+    """Issue 15's flood at one chain's mempool (bench/flood.py): 200,000 transfers
+    from 2,000 senders, one in ten with a nonce gap, at twice a block's worth per
+    height; then how many heights a fresh sender's transfer takes to commit."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from flood import flood_txs, run_flood
+
+    from wattchain.node.mempool import MempoolLimits
+
+    scale = 10 if quick else 1
+    block_txs = 5_000 // scale
+    txs, keys = flood_txs(200_000 // scale, 2_000 // scale, 0.1)
+    with tempfile.TemporaryDirectory() as directory:
+        result = run_flood(Path(directory), txs, keys, per_height=2 * block_txs,
+                           block_txs=block_txs, limits=MempoolLimits(max_txs=50_000 // scale))
+    sizes = [size for _, size in result.pool_by_height]
+    return {"transfers": result.submitted, "admitted": result.admitted,
+            "committed": result.committed, "evicted": sum(result.evicted.values()),
+            "largest_pool": max(sizes),
+            "pool_at_flood_end": dict(result.pool_by_height)[result.flood_end_height],
+            "pool_size_by_height": sizes,
+            "fresh_sender_latency_heights": result.fresh_latency_heights or -1,
+            "worst_fresh_sender_latency_during_flood": result.worst_probe_latency() or -1}
+
+
 def bench_metering(quick: bool) -> dict[str, Any]:
     """Readings verified per second in a gateway batch of 100 (bench/metering_batch.py)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -349,6 +379,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "testnet": bench_testnet,
     "clearing": bench_clearing,
     "metering": bench_metering,
+    "flood": bench_flood,
 }
 
 

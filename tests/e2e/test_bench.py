@@ -24,7 +24,9 @@ def test_quick_bench_runs_every_section(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["quick"] is True
     results = report["results"]
-    assert set(results) == {"verify", "vm", "rpc", "sync", "testnet", "clearing", "metering"}
+    assert set(results) == {"verify", "vm", "rpc", "sync", "testnet", "clearing", "metering",
+                            "flood"}
+    assert 1 <= results["flood"]["fresh_sender_latency_heights"] <= 3
     assert results["vm"]["failed"] == 0
     assert results["vm"]["transfers_per_s"] > 0
     assert results["sync"]["replayed_per_s"] > 0

@@ -27,7 +27,7 @@ from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import save_genesis
 from wattchain.genesis.presets import devnet_genesis
-from wattchain.node.config import Home, NodeConfig, save_key_file
+from wattchain.node.config import FAUCET_QUEUE_LIMIT, Home, NodeConfig, save_key_file
 
 app = typer.Typer(help="Initialise, start and inspect a node.", no_args_is_help=True)
 
@@ -52,6 +52,7 @@ def init_home(
                              faucet_info.address)
     config = NodeConfig(moniker=moniker)
     config.rpc.port = rpc_port
+    config.mempool.sender_limits = {format_address(faucet_info.address): FAUCET_QUEUE_LIMIT}
     paths.save_config(config)
     save_genesis(genesis, paths.genesis_file)
     save_key_file(paths.validator_key_file, validator)

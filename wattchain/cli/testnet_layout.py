@@ -20,7 +20,7 @@ from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import Genesis, save_genesis
 from wattchain.genesis.presets import devnet_genesis
-from wattchain.node.config import Home, NodeConfig, save_key_file
+from wattchain.node.config import FAUCET_QUEUE_LIMIT, Home, NodeConfig, save_key_file
 
 OPERATORS = [
     "northgrid-utility", "riverside-dso", "harbor-power", "valley-dso", "sunfield-energy",
@@ -87,6 +87,7 @@ def init_testnet(directory: Path, validators: int, *, chain_id: str = "wattchain
     for index, node in enumerate(nodes):
         config = NodeConfig(moniker=node.name, mode="validator" if node.validator else "observer")
         config.rpc.port = node.rpc_port
+        config.mempool.sender_limits = {format_address(faucet.address): FAUCET_QUEUE_LIMIT}
         config.p2p.enabled = True
         config.p2p.port = node.p2p_port
         config.p2p.persistent_peers = [

@@ -122,8 +122,7 @@ class Chain:
 
     def propose_block(self, height: int, time_ms: int, proposer: bytes,
                       last_commit: Commit | None, evidence: list[bytes] | None = None) -> Block:
-        txs = self.mempool.reap(self.params.max_block_txs, self.params.max_block_bytes,
-                                self.state)
+        txs = self.mempool.reap(self.params.max_block_txs, self.params.max_block_bytes)
         header = Header(
             chain_id=self.chain_id,
             height=height,
@@ -186,7 +185,7 @@ class Chain:
                                        verified_ids=verified, evidence=block.evidence)
         self.tip = self.store.save_block(block, txs, result, commit)
         self.last_commit = commit
-        self.mempool.update(tx_ids, self.state, self.tip.height + 1)
+        self.mempool.update(txs, self.state, self.tip.height + 1)
         if any(key.startswith(b"chain/") for key, _ in result.writes):
             self.params = load_params(self.state)
             self._load_validators()

@@ -20,7 +20,8 @@ from typing import Any
 import tomli_w
 
 from wattchain.consensus.driver import TimeoutConfig
-from wattchain.crypto import PrivateKey, format_address
+from wattchain.crypto import PrivateKey, format_address, parse_address
+from wattchain.node.mempool import MempoolLimits
 
 
 class ConfigError(ValueError):
@@ -46,10 +47,56 @@ class ProducerConfig:
 
 @dataclass
 class MempoolConfig:
+    """Limits of the pool of pending txs (see ``node/mempool.py``).
+
+    A full pool evicts its weakest txs for a stronger one: stuck (behind a
+    nonce gap) before runnable, then lowest fee, then deepest in its sender's
+    queue. ``sender_limits`` maps an address ("0x..") to its own queue limit,
+    for gateways that relay many readings; their nonce gap grows to match.
+    """
+
     max_txs: int = 50_000
     max_bytes: int = 64 * 1024 * 1024
-    max_nonce_gap: int = 10_000  # txs a busy sender (a gateway) may queue ahead
+    max_queued_per_sender: int = 16  # txs a sender may hold ahead of its account nonce
+    # A nonce this far or further ahead of the account nonce is refused (exclusive):
+    # 17 admits the next nonce plus the 16 queued ones.
+    max_nonce_gap: int = 17
+    max_stuck_heights: int = 10  # txs behind a nonce gap open this many heights are evicted
+    sender_limits: dict[str, int] = field(default_factory=dict)  # "0x..address" = limit
     verify_threads: int = 0  # threads verifying a batch's signatures; 0: one per core
+
+    def __post_init__(self) -> None:
+        for name in ("max_queued_per_sender", "max_nonce_gap", "max_stuck_heights"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"[mempool] {name} must be at least 1")
+        self.limits_by_address()  # refuses a bad address or limit now, not at start
+
+    def limits_by_address(self) -> dict[bytes, int]:
+        limits = {}
+        for text, limit in self.sender_limits.items():
+            try:
+                address = parse_address(text)
+            except ValueError as exc:
+                raise ConfigError(f"[mempool.sender_limits] {text!r}: {exc}") from None
+            if type(limit) is not int or limit < 0:
+                raise ConfigError(f"[mempool.sender_limits] {text!r} must be a "
+                                  "non-negative integer")
+            limits[address] = limit
+        return limits
+
+    def limits(self, cores: int) -> MempoolLimits:
+        """These settings as the mempool takes them; ``cores`` verify threads
+        when ``verify_threads`` is 0."""
+        return MempoolLimits(
+            max_txs=self.max_txs, max_bytes=self.max_bytes, max_nonce_gap=self.max_nonce_gap,
+            verify_threads=self.verify_threads or cores,
+            max_queued_per_sender=self.max_queued_per_sender,
+            sender_limits=self.limits_by_address(), max_stuck_heights=self.max_stuck_heights)
+
+
+# The queue limit `node init` and `testnet init` give the faucet, which funds
+# many accounts in a row (as a gateway relays many readings).
+FAUCET_QUEUE_LIMIT = 10_000
 
 
 @dataclass
@@ -120,6 +167,10 @@ def _section(kind: type, name: str, data: Any) -> Any:
             raise ConfigError(f"unknown key {key!r} in [{name}]")
         kind_name = str(allowed[key])
         expected: type = {"str": str, "bool": bool}.get(kind_name, int)
+        if kind_name.startswith("dict"):
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{name}] {key} must be a table")
+            continue
         if kind_name.startswith("list"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"[{name}] {key} must be a list of strings")

@@ -5,10 +5,12 @@ A query is a conjunction, as CometBFT users write it::
 
     tm.event='Tx' AND tx.sender='0xab..' AND accounts.transfer.amount>=100
 
-Keys: ``tm.event`` (NewBlock, Tx, or EndBlock for what modules did at the end
-of a block: clearings, trades, settlements), ``tx.hash``, ``tx.height``, ``tx.sender``,
-``tx.module``, ``tx.method``, ``tx.code``, and ``module.kind.attribute`` for
-any event attribute. Operators: = != < <= > >=; numbers compare as integers.
+Keys: ``tm.event`` (NewBlock, Tx, EndBlock for what modules did at the end
+of a block: clearings, trades, settlements, or TxEvicted for a pending tx the
+mempool dropped), ``tx.hash``, ``tx.height``, ``tx.sender``, ``tx.module``,
+``tx.method``, ``tx.code``, ``tx.nonce`` and ``evicted.reason`` (TxEvicted), and
+``module.kind.attribute`` for any event attribute. Operators: = != < <= > >=;
+numbers compare as integers.
 """
 
 from __future__ import annotations
@@ -115,6 +117,18 @@ def tx_tags(stx: SignedTx | bytes, height: int, index: int, result: TxResult,
 def tx_event_data(tx_id: bytes, height: int, index: int, result: TxResult) -> dict[str, Any]:
     return {"hash": tx_id.hex(), "height": height, "index": index,
             "result": result_json(result)}
+
+
+def tx_evicted_event(stx: SignedTx, reason: str, height: int) -> tuple[
+        dict[str, list[str]], dict[str, Any]]:
+    """Tags and data of the TxEvicted event: a tx the mempool had accepted left it
+    without being committed (``reason`` is a key of mempool.EVICTION_REASONS);
+    ``height`` is the next block's."""
+    tx_hash, sender = stx.tx_id.hex(), format_address(stx.tx.sender)
+    tags = {"tm.event": ["TxEvicted"], "tx.hash": [tx_hash], "tx.sender": [sender],
+            "tx.nonce": [str(stx.tx.nonce)], "evicted.reason": [reason]}
+    return tags, {"hash": tx_hash, "sender": sender, "nonce": stx.tx.nonce,
+                  "reason": reason, "height": height}
 
 
 def end_block_event(height: int, events: list[Event]) -> tuple[dict[str, list[str]],

@@ -43,6 +43,9 @@ class NodeMetrics:
         self.rejected_txs = Counter("wattchain_rejected_txs",
                                     "Transactions refused by the mempool",
                                     registry=self.registry)
+        self.evicted_txs = Counter("wattchain_mempool_evicted_txs",
+                                   "Pending transactions the mempool evicted, by reason",
+                                   ["reason"], registry=self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -39,9 +39,9 @@ from wattchain.node.events import (
     end_block_event,
     new_block_event,
     tx_event_data,
+    tx_evicted_event,
     tx_tags,
 )
-from wattchain.node.mempool import MempoolLimits
 from wattchain.node.metrics import NodeMetrics
 from wattchain.node.network import NetworkService
 from wattchain.node.p2p.transport import CONSENSUS, Transport
@@ -73,10 +73,7 @@ class Node:
         self.identity = NodeIdentity(self.config.moniker, self.config.mode,
                                      self.validator_key.address,
                                      self.validator_key.public_key)
-        settings = self.config.mempool
-        threads = settings.verify_threads or min(4, os.cpu_count() or 1)
-        limits = MempoolLimits(settings.max_txs, settings.max_bytes, settings.max_nonce_gap,
-                               threads)
+        limits = self.config.mempool.limits(cores=min(4, os.cpu_count() or 1))
         self.chain = Chain(home.db_path, self.genesis, limits)
         try:
             if transport is None and self.config.p2p.enabled:
@@ -92,6 +89,7 @@ class Node:
         self.rpc_config = self.config.rpc
         self.bus = EventBus()
         self.metrics = NodeMetrics()
+        self.mempool.on_evict = self._on_evict
         self.waiters = CommitWaiters()
         signing_key = self.validator_key if self.config.mode == "validator" else None
         self.runner = ConsensusRunner(
@@ -151,6 +149,12 @@ class Node:
             self.network.queue_tx(raw)
         self._tx_arrived.set()
         return tx_id
+
+    def _on_evict(self, stx: SignedTx, reason: str) -> None:
+        """Count a tx the mempool dropped and tell the subscribers (TxEvicted)."""
+        self.metrics.evicted_txs.labels(reason).inc()
+        if self.bus.active:
+            self.bus.publish(*tx_evicted_event(stx, reason, self.mempool.height))
 
     # -- RpcPort ----------------------------------------------------------------
 
