@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chain_helpers import MIN_FEE, key
 from node_helpers import (
     ALICE,
     BOB,
-    MIN_FEE,
     Devnet,
     commit_block,
-    key,
     make_devnet,
     make_genesis,
     open_chain,

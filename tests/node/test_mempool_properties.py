@@ -10,9 +10,10 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+from chain_helpers import MIN_FEE, key
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from node_helpers import MIN_FEE, commit_block, key, make_genesis, open_chain, transfer
+from node_helpers import commit_block, make_genesis, open_chain, transfer
 
 from wattchain.node.chain import Chain
 from wattchain.node.mempool import MempoolLimits
