@@ -206,7 +206,7 @@ async def test_a_client_gone_mid_body_is_logged_at_debug_without_traceback(
             await trio.sleep(0.05)
             await stream.aclose()
         with trio.fail_after(WAIT_S):
-            while sum("disconnected before" in r.getMessage() for r in caplog.records) < 3:
+            while sum("disconnected before" in r.getMessage() for r in caplog.records) < 3:  # noqa: ASYNC110
                 await trio.sleep(0.05)
         assert await rpc.call("health") == {}
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]

@@ -212,7 +212,7 @@ async def test_a_slow_consumer_is_dropped_and_others_keep_receiving(
                     await fast.receive()
                     received += 1
             with trio.fail_after(WAIT_S):
-                while len(node.bus.subscriptions) > 1:
+                while len(node.bus.subscriptions) > 1:  # noqa: ASYNC110
                     await trio.sleep(0.05)
     dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
     assert len(dropped) == 1 and "slow consumer" in dropped[0]

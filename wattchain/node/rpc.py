@@ -325,7 +325,9 @@ def hypercorn_config(settings: Any) -> HypercornConfig:
     # keep_alive_timeout, counted from its opening or from its last answer: the header timeout
     config.keep_alive_timeout = settings.header_timeout_s
     config.websocket_max_message_size = settings.max_websocket_message_bytes
-    config.backlog = max(128, settings.max_connections)
+    # a deep accept queue: under a connection flood a full one drops SYNs, and a dropped
+    # SYN costs an honest client a 1 s retransmit; the kernel caps it at somaxconn
+    config.backlog = 4096
     return config
 
 
