@@ -194,6 +194,9 @@ class JsonRpcServer:
             answer = await self.dispatch(parse_json(body))
         except RpcError as error:  # a parse error
             return _json(error_response(None, error))
+        except Exception:  # outside any one call (a batch's preverify): still no 500
+            log.exception("internal error in an RPC batch")
+            return _json(error_response(None, RpcError(INTERNAL_ERROR, "Internal error")))
         if answer is None:
             return Response(status_code=204)
         return _json(answer)

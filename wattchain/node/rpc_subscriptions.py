@@ -32,11 +32,12 @@ class TextSocket(Protocol):
 class WebsocketConnection:
     """One websocket client: its subscriptions and its bounded queue of outgoing messages.
 
-    One task (``start``) sends the queue in order, so answers and events never
-    interleave. A client that does not read fills the queue; it is then dropped
-    (``drop``: one log line, its socket closed), so no send ever waits on it and
-    neither the node nor other subscribers are slowed. ``nursery`` runs the
-    tasks that forward events; it is None until ``start`` (or a caller) sets it.
+    One task at a time, started in ``nursery`` while the queue is not empty,
+    sends the queue in order, so answers and events never interleave. A client
+    that does not read fills the queue; it is then dropped (``drop``: one log
+    line, its socket closed), so no send ever waits on it and neither the node
+    nor other subscribers are slowed. ``nursery`` also runs the tasks that
+    forward events; it is None until ``start`` (or a caller) sets it.
     """
 
     def __init__(self, websocket: TextSocket, send_queue: int = DEFAULT_SEND_QUEUE,
