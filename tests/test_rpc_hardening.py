@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,13 @@ WAIT_S = 10.0
 
 
 @asynccontextmanager
-async def node_with(tmp_path: Path, configure: Callable[[NodeConfig], None] | None = None
+async def node_with(tmp_path: Path, **rpc_settings: int
                     ) -> AsyncIterator[tuple[Node, RpcClient]]:
+    """A running node whose ``[rpc]`` settings are ``rpc_settings``, and a client."""
+    def configure(config: NodeConfig) -> None:
+        for name, value in rpc_settings.items():
+            setattr(config.rpc, name, value)
+
     async with running_node(make_devnet(tmp_path / "home", configure)) as node:
         async with rpc_client(node) as client:
             yield node, client
@@ -215,10 +220,7 @@ async def test_a_client_gone_mid_body_is_logged_at_debug_without_traceback(
 
 async def test_half_sent_headers_are_closed_after_the_header_timeout(tmp_path: Path) -> None:
     """Failed before: such a connection stayed open for 75 s (keep_alive_timeout)."""
-    def quick(config: NodeConfig) -> None:
-        config.rpc.header_timeout_s = 1
-
-    async with node_with(tmp_path, quick) as (node, _):
+    async with node_with(tmp_path, header_timeout_s=1) as (node, _):
         stream = await raw_connection(node)
         await stream.send_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         started = trio.current_time()
@@ -228,10 +230,7 @@ async def test_half_sent_headers_are_closed_after_the_header_timeout(tmp_path: P
 
 async def test_a_body_that_never_arrives_gets_a_timeout_error(tmp_path: Path) -> None:
     """Failed before: the server waited for the body for ever."""
-    def quick(config: NodeConfig) -> None:
-        config.rpc.body_timeout_s = 1
-
-    async with node_with(tmp_path, quick) as (node, _):
+    async with node_with(tmp_path, body_timeout_s=1) as (node, _):
         stream = await raw_connection(node)
         await stream.send_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
         status, answer = answer_of(await closed_by_server(stream, within_s=5))
@@ -241,11 +240,8 @@ async def test_a_body_that_never_arrives_gets_a_timeout_error(tmp_path: Path) ->
 
 async def test_connections_over_the_per_client_cap_are_closed(tmp_path: Path) -> None:
     """Failed before: every connection was kept, without limit."""
-    def capped(config: NodeConfig) -> None:
-        config.rpc.max_connections_per_client = 5
-        config.rpc.max_connections = 8
-
-    async with node_with(tmp_path, capped) as (node, rpc):
+    async with node_with(tmp_path, max_connections_per_client=5,
+                         max_connections=8) as (node, rpc):
         idle = [await raw_connection(node, "127.0.0.2") for _ in range(12)]
         for stream in idle[:7]:  # the oldest idle ones made room for the newer
             await closed_by_server(stream, within_s=WAIT_S)
