@@ -28,6 +28,7 @@ from wattchain.crypto import PrivateKey, format_address
 from wattchain.genesis import save_genesis
 from wattchain.genesis.presets import devnet_genesis
 from wattchain.node.config import FAUCET_QUEUE_LIMIT, Home, NodeConfig, save_key_file
+from wattchain.node.log_limit import install_repeat_limit
 
 app = typer.Typer(help="Initialise, start and inspect a node.", no_args_is_help=True)
 
@@ -89,6 +90,7 @@ def init(
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    install_repeat_limit()  # no client can flood the log with one kind of line
 
 
 def start_node(home: Path, log_level: str | None) -> None:

@@ -36,7 +36,15 @@ class RpcConfig:
     max_batch: int = 100
     rate_limit_per_second: int = 1_000  # HTTP requests per client address
     commit_timeout_ms: int = 10_000  # broadcast_tx_commit waits this long
-    max_subscriptions: int = 100
+    max_subscriptions: int = 100  # per websocket connection
+    # Limits against hostile clients (README, JSON-RPC, Limits)
+    header_timeout_s: int = 10  # a connection must send a complete request head within this
+    body_timeout_s: int = 10  # ... and then its body within this
+    max_connections: int = 400  # open HTTP/websocket connections, in total
+    max_connections_per_client: int = 50  # ... and per client address
+    max_websocket_message_bytes: int = 1_000_000
+    websocket_idle_timeout_s: int = 300  # closed when no message and no subscription this long
+    websocket_send_queue: int = 1_000  # messages queued for a slow reader before it is dropped
 
 
 @dataclass

@@ -7,42 +7,51 @@ subscribe / unsubscribe / unsubscribe_all. GET /<method>?key=value works for
 quick looks with curl; GET /metrics serves Prometheus metrics.
 
 Bad input never yields a 500 or a traceback: every failure is a JSON-RPC
-error object with a standard code.
+error object with a standard code, and every reply encodes whatever the
+request held (``rpc_json``). A storage failure is a typed error
+(STORAGE_ERROR) and one log line. Connections are capped and timed out
+(``rpc_connections``; the limits are in ``RpcConfig``).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import plyvel
 import trio
 from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from wattchain.node.ports import RpcPort
+from wattchain.node.rpc_connections import ConnectionLimiter, serve_limited
 from wattchain.node.rpc_errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
-    PARSE_ERROR,
     RATE_LIMITED,
+    STORAGE_ERROR,
+    TIMEOUT,
     TOO_LARGE,
     RpcError,
 )
+from wattchain.node.rpc_json import encode_json, is_valid_id, parse_int_text, parse_json
 from wattchain.node.rpc_methods import RpcMethods
 from wattchain.node.rpc_subscriptions import WebsocketConnection
+from wattchain.node.store import StoreError
 
 log = logging.getLogger("wattchain.rpc")
 
 Method = Callable[[dict[str, Any]], Awaitable[Any]]
+
+# what a failing database raises: plyvel's errors (CorruptionError, IOError) and the OS's
+STORAGE_FAILURES = (plyvel.Error, OSError, StoreError)
 
 
 class RateLimiter:
@@ -89,8 +98,9 @@ def error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
 class JsonRpcServer:
     """Dispatches JSON-RPC requests (HTTP and websocket) to ``RpcMethods``."""
 
-    def __init__(self, node: RpcPort) -> None:
+    def __init__(self, node: RpcPort, connections: ConnectionLimiter | None = None) -> None:
         self.node = node
+        self.connections = connections
         self.settings = node.rpc_config
         self.methods = RpcMethods(node)
         self.limiter = RateLimiter(self.settings.rate_limit_per_second)
@@ -117,33 +127,41 @@ class JsonRpcServer:
             return error_response(None, RpcError(INVALID_REQUEST, "Invalid Request",
                                                  "a request must be a JSON object"))
         request_id = request.get("id")
-        if isinstance(request_id, bool) or not isinstance(request_id, (str, int, type(None))):
-            request_id = None  # an id of the wrong type is not echoed back (JSON-RPC 2.0, 5)
+        if not is_valid_id(request_id):
+            request_id = None  # not echoed back (JSON-RPC 2.0, 5); refused below
         is_notification = "id" not in request
+        method = "?"
         try:
             method, params = self._parse_request(request)
             self.node.metrics.rpc_requests.labels(method).inc()
             result = await self.methods.call(method, params, websocket, request_id)
         except RpcError as error:
-            self.node.metrics.rpc_errors.labels(str(error.code)).inc()
-            return None if is_notification else error_response(request_id, error)
+            return self._failed(request_id, is_notification, error)
+        except STORAGE_FAILURES as exc:
+            # one line, no traceback: the operator needs the file and the error, not our stack
+            log.error("storage failure serving RPC %s: %s: %s", method, type(exc).__name__, exc)
+            return self._failed(request_id, is_notification, RpcError(
+                STORAGE_ERROR, "Storage error",
+                "the node's database failed to read; the operator should check the node's log"))
         except Exception:  # a bug must never reach the client as a traceback
-            log.exception("internal error in RPC method")
-            self.node.metrics.rpc_errors.labels(str(INTERNAL_ERROR)).inc()
-            return None if is_notification else error_response(
-                request_id, RpcError(INTERNAL_ERROR, "Internal error"))
+            log.exception("internal error in RPC method %s", method)
+            return self._failed(request_id, is_notification,
+                                RpcError(INTERNAL_ERROR, "Internal error"))
         if is_notification:
             return None
         return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
+    def _failed(self, request_id: Any, is_notification: bool,
+                error: RpcError) -> dict[str, Any] | None:
+        self.node.metrics.rpc_errors.labels(str(error.code)).inc()
+        return None if is_notification else error_response(request_id, error)
+
     def _parse_request(self, request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if request.get("jsonrpc") != "2.0":
             raise RpcError(INVALID_REQUEST, "Invalid Request", "jsonrpc must be \"2.0\"")
-        request_id = request.get("id")
-        if request_id is not None and not isinstance(request_id, (str, int)) or isinstance(
-            request_id, bool
-        ):
-            raise RpcError(INVALID_REQUEST, "Invalid Request", "id must be a string or number")
+        if not is_valid_id(request.get("id")):
+            raise RpcError(INVALID_REQUEST, "Invalid Request",
+                           "id must be a string (valid Unicode), an integer or null")
         method = request.get("method")
         if not isinstance(method, str):
             raise RpcError(INVALID_REQUEST, "Invalid Request", "method must be a string")
@@ -155,7 +173,8 @@ class JsonRpcServer:
                            "params must be an object of named parameters")
         if not self.methods.exists(method):
             raise RpcError(METHOD_NOT_FOUND, "Method not found",
-                           f"unknown method {method!r}; known: {', '.join(self.methods.names())}")
+                           f"unknown method {method[:100]!r}; known: "
+                           f"{', '.join(self.methods.names())}")
         return method, params
 
     # -- HTTP ---------------------------------------------------------------
@@ -164,33 +183,42 @@ class JsonRpcServer:
         client = request.client.host if request.client else "unknown"
         if not self.limiter.allow(client):
             return _json(error_response(None, RpcError(RATE_LIMITED, "Too many requests")), 429)
-        body = await self._read_body(request)
-        if isinstance(body, Response):
-            return body
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # too deep nests
-            return _json(error_response(None, RpcError(PARSE_ERROR, "Parse error", str(exc))))
-        answer = await self.dispatch(payload)
+            body = await self._read_body(request)
+        except ClientDisconnect:
+            log.debug("RPC client %s disconnected before sending its whole body", client)
+            return Response(status_code=400)
+        except RpcError as error:
+            return _json(error_response(None, error), _HTTP_STATUS.get(error.code, 200))
+        try:
+            answer = await self.dispatch(parse_json(body))
+        except RpcError as error:  # a parse error
+            return _json(error_response(None, error))
+        except Exception:  # outside any one call (a batch's preverify): still no 500
+            log.exception("internal error in an RPC batch")
+            return _json(error_response(None, RpcError(INTERNAL_ERROR, "Internal error")))
         if answer is None:
             return Response(status_code=204)
         return _json(answer)
 
-    async def _read_body(self, request: Request) -> bytes | Response:
+    async def _read_body(self, request: Request) -> bytes:
+        """The whole body, within the size limit and the body timeout (else RpcError)."""
         limit = self.settings.max_body_bytes
-        too_large = _json(error_response(None, RpcError(
-            TOO_LARGE, "Request too large", f"the body limit is {limit} bytes")), 413)
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return too_large
+        too_large = RpcError(TOO_LARGE, "Request too large", f"the body limit is {limit} bytes")
+        declared = parse_int_text(request.headers.get("content-length", ""))
+        if declared is not None and declared > limit:
+            raise too_large
         chunks = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return too_large
-            chunks.append(chunk)
-        return b"".join(chunks)
+        timeout = self.settings.body_timeout_s
+        with trio.move_on_after(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+            return b"".join(chunks)
+        raise RpcError(TIMEOUT, "Request timeout", f"the body did not arrive within {timeout} s")
 
     async def http_get(self, request: Request) -> Response:
         method = request.path_params["method"]
@@ -199,7 +227,8 @@ class JsonRpcServer:
             return _json(error_response(None, RpcError(RATE_LIMITED, "Too many requests")), 429)
         params: dict[str, Any] = {}
         for key, value in request.query_params.items():
-            params[key] = int(value) if value.lstrip("-").isdigit() else value.strip("\"'")
+            number = parse_int_text(value)
+            params[key] = number if number is not None else value.strip("\"'")
         answer = await self.call({"jsonrpc": "2.0", "id": -1, "method": method,
                                   "params": params})
         return _json(answer)
@@ -216,10 +245,12 @@ class JsonRpcServer:
 
     async def websocket(self, websocket: WebSocket) -> None:
         await websocket.accept()
-        connection = WebsocketConnection(websocket)
+        settings = self.settings
+        connection = WebsocketConnection(websocket, settings.websocket_send_queue,
+                                         self._aborter(websocket), _client_name(websocket))
         try:
             async with trio.open_nursery() as nursery:
-                connection.nursery = nursery
+                connection.start(nursery, settings.websocket_idle_timeout_s)
                 await self._websocket_loop(websocket, connection)
                 nursery.cancel_scope.cancel()
         except WebSocketDisconnect:
@@ -227,37 +258,55 @@ class JsonRpcServer:
         finally:
             connection.close_subscriptions(self.node.bus)
 
+    def _aborter(self, websocket: WebSocket) -> Callable[[], None] | None:
+        """A callable closing ``websocket``'s TCP connection, when we serve it."""
+        client = websocket.client
+        if self.connections is None or client is None:
+            return None
+        peer = (client.host, client.port)
+        connections = self.connections
+        return lambda: connections.abort(peer)
+
     async def _websocket_loop(self, websocket: WebSocket,
                               connection: WebsocketConnection) -> None:
-        limit = self.settings.max_body_bytes
-        while True:
+        limit = self.settings.max_websocket_message_bytes
+        while connection.dropped is None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
+            connection.touch()
             text = message.get("text")
             if text is None and message.get("bytes") is not None:
                 text = message["bytes"].decode("utf-8", "replace")
             if text is None or len(text) > limit:
-                await connection.send(error_response(None, RpcError(
+                connection.send(error_response(None, RpcError(
                     TOO_LARGE, "Request too large", f"the message limit is {limit} bytes")))
                 continue
             try:
-                payload = json.loads(text)
-            except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
-                await connection.send(error_response(None, RpcError(PARSE_ERROR, "Parse error",
-                                                                     str(exc))))
+                payload = parse_json(text)
+            except RpcError as error:
+                connection.send(error_response(None, error))
                 continue
             answer = await self.dispatch(payload, websocket=connection)
             if answer is not None:
-                await connection.send(answer)
+                connection.send(answer)
+
+
+_HTTP_STATUS = {TOO_LARGE: 413, TIMEOUT: 408}
+
+
+def _client_name(websocket: WebSocket) -> str:
+    client = websocket.client
+    return f"{client.host}:{client.port}" if client else "unknown"
 
 
 def _json(payload: Any, status_code: int = 200) -> Response:
-    return JSONResponse(payload, status_code=status_code)
+    return Response(encode_json(payload), status_code=status_code,
+                    media_type="application/json")
 
 
-def build_app(node: RpcPort) -> Starlette:
-    server = JsonRpcServer(node)
+def build_app(node: RpcPort, connections: ConnectionLimiter | None = None) -> Starlette:
+    server = JsonRpcServer(node, connections)
     routes = [
         Route("/", server.http_post, methods=["POST"]),
         Route("/", server.http_index, methods=["GET"]),
@@ -268,14 +317,27 @@ def build_app(node: RpcPort) -> Starlette:
     return Starlette(routes=routes)
 
 
-async def serve_rpc(node: RpcPort, *, task_status: trio.TaskStatus[list[str]]
-                    = trio.TASK_STATUS_IGNORED) -> None:
-    settings = node.rpc_config
+def hypercorn_config(settings: Any) -> HypercornConfig:
+    """hypercorn's settings for ``settings`` (an RpcConfig)."""
     config = HypercornConfig()
     config.bind = [f"{settings.host}:{settings.port}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.loglevel = "WARNING"
-    config.keep_alive_timeout = 75
-    config.websocket_max_message_size = settings.max_body_bytes
-    await serve(build_app(node), config, task_status=task_status)  # type: ignore[arg-type]
+    # hypercorn closes a connection that has not sent a whole request head within
+    # keep_alive_timeout, counted from its opening or from its last answer: the header timeout
+    config.keep_alive_timeout = settings.header_timeout_s
+    config.websocket_max_message_size = settings.max_websocket_message_bytes
+    # a deep accept queue: under a connection flood a full one drops SYNs, and a dropped
+    # SYN costs an honest client a 1 s retransmit; the kernel caps it at somaxconn
+    config.backlog = 4096
+    return config
+
+
+async def serve_rpc(node: RpcPort, *, task_status: trio.TaskStatus[list[str]]
+                    = trio.TASK_STATUS_IGNORED) -> None:
+    settings = node.rpc_config
+    connections = ConnectionLimiter(settings.max_connections,
+                                    settings.max_connections_per_client)
+    await serve_limited(build_app(node, connections), hypercorn_config(settings),
+                        connections, task_status=task_status)

@@ -14,6 +14,7 @@ TIMEOUT = -32001
 NOT_FOUND = -32002
 RATE_LIMITED = -32005
 TOO_LARGE = -32006
+STORAGE_ERROR = -32008  # the node's database failed to read; the operator must look
 
 
 class RpcError(Exception):

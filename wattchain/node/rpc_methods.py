@@ -27,6 +27,7 @@ from wattchain.node.rpc_errors import (
     RpcError,
     invalid_params,
 )
+from wattchain.node.rpc_json import parse_int_text
 from wattchain.node.rpc_subscriptions import WebsocketConnection, handle_subscription
 from wattchain.node.rpc_views import block_json, commit_json, header_json, result_json, tx_json
 from wattchain.vm.errors import QueryError as VmQueryError
@@ -40,8 +41,8 @@ MAX_SEARCH_SCAN = 100_000
 def param_int(params: dict[str, Any], name: str, default: int | None = None,
               minimum: int = 0) -> int:
     value = params.get(name, default)
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        value = parse_int_text(value)
     if type(value) is not int or value < minimum:
         raise invalid_params(f"{name} must be an integer >= {minimum}")
     return value
