@@ -20,7 +20,7 @@ class GateClosed(TradingError, code=102):
     """The book of that interval closed (gate closure passed)."""
 
 
-class NotOwner(TradingError, code=103):
+class NotOwner(TradingError, errors.AuthorizationError, code=103):
     """Only the order's (or certificate's) owner may change it."""
 
 
@@ -40,7 +40,7 @@ class UnknownOrder(TradingError, code=107):
     """No order with that id."""
 
 
-class NotDso(TradingError, code=108):
+class NotDso(TradingError, errors.AuthorizationError, code=108):
     """Only the zone's DSO may set its fee, band, mode, price or links."""
 
 
