@@ -21,7 +21,8 @@ class GateClosed(TradingError, code=102):
 
 
 class NotOwner(TradingError, errors.AuthorizationError, code=103):
-    """Only the order's (or certificate's) owner may change it."""
+    """Only the owner of an order or certificate may change it, and of an asset sell
+    from it."""
 
 
 class OrderNotOpen(TradingError, code=104):

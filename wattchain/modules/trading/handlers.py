@@ -3,8 +3,9 @@
 * ``place_order [side, zone, interval_start, energy_wh, price, expiry_ms,
   renewable_only, counterparty, asset_id]``: a limit order for one book.
   A buy locks its maximum cost (energy x price + the zone's grid fee) in
-  escrow. A sell names an active asset of the seller in that zone whose
-  capacity over the interval covers all its open sells for the interval.
+  escrow. A sell names an active asset of the seller (else NotOwner) in that
+  zone whose capacity over the interval covers all its open sells for the
+  interval.
 * ``cancel_order [order_id]`` and ``reduce_order [order_id, energy_wh]`` (its
   owner): before the gate closes; escrow and capacity are released.
 * ``set_grid_fee [zone, fee_per_kwh]``, ``set_price_band [zone, floor,
@@ -126,7 +127,7 @@ class TradingHandlers:
     def _reserve_capacity(self, ctx: Context, order: Order) -> None:
         state, registry = ctx.state, self.registry
         if order.asset_id not in registry.assets_of(state, ctx.sender):
-            raise NoCapacity("a sell order must name an asset you own")
+            raise NotOwner("a sell order must name an asset you own")
         if registry.zone_of(state, order.asset_id) != order.zone:
             raise NoCapacity("the asset is not connected in this zone")
         capacity_w = registry.active_capacity(state, order.asset_id, order.interval_start)
