@@ -23,6 +23,7 @@ from chain_helpers import (
 from metering_helpers import send
 from registration_helpers import DSO, FUNDS, OTHER_DSO, ZONE, registration_accounts
 
+from wattchain.modules.accounts.types import ROLE_BITS, Account
 from wattchain.modules.balancing import BalancingModule, errors
 from wattchain.modules.balancing.forecast import compute_ape, compute_solar
 from wattchain.modules.balancing.pricing import compute_price
@@ -62,6 +63,10 @@ class Grid:
 
     def zone_operator(self, state: StateReader, zone_id: str) -> bytes | None:
         return self.operators.get(zone_id)
+
+    def get_account(self, state: StateReader, address: bytes) -> Account:
+        """The fake's roles: its zone operators hold the dso role."""
+        return Account(roles=ROLE_BITS["dso"] if address in self.operators.values() else 0)
 
     def zone_capacity(self, state: StateReader, zone_id: str, asset_type: str,
                       at_ms: int) -> int:
@@ -126,7 +131,8 @@ class Bench:
 
 def bench(section: dict[str, Any] | None = None) -> Bench:
     grid = Grid()
-    module = BalancingModule(energy=grid, registry=grid, feeds=grid, market=grid, bank=grid)
+    module = BalancingModule(energy=grid, registry=grid, feeds=grid, market=grid, bank=grid,
+                             roles=grid)
     state = MemoryState()
     overlay = Overlay(state)
     module.init_genesis(overlay, section or {})

@@ -108,7 +108,7 @@ def versions_table(value: Any, inputs: Inputs) -> Any:
 
 add(tariff_app, [
     Send("set", "metering", "set_tariff", "Set a new tariff version of a zone, effective in "
-         "the future (dso role).", (
+         "the future (the zone's DSO).", (
              ZONE_ID, SENDER,
              option("effective_from", str, "Date, ISO time, ms, or `next` (the next interval "
                     "start)."),
@@ -174,7 +174,8 @@ def issue_args(inputs: Inputs) -> list[Any]:
 
 add(bill_app, [
     Send("issue", "metering", "issue_bill", "Bill an ended period of an account (the account, "
-         "a dso, meter operator or admin).", (SENDER, *PERIOD), args=issue_args),
+         "its zone's DSO, its grid meter's operator or an admin).", (SENDER, *PERIOD),
+         args=issue_args),
     Query("show", "metering/bill", "A stored bill and its line items.", PERIOD, bill_table,
           data=period),
     Query("list", "metering/bills", "Every bill of an account.",

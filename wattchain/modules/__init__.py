@@ -19,11 +19,12 @@ def build_vm() -> VM:
     registration = RegistrationModule(roles=accounts.keeper)
     metering = MeteringModule(roles=accounts.keeper, registry=registration.keeper)
     trading = TradingModule(bank=accounts.keeper, registry=registration.keeper,
-                            energy=metering.energy)
+                            energy=metering.energy, roles=accounts.keeper)
     metering.attach_trades(trading.history)  # bills' peer-to-peer lines
     oracle = OracleModule(roles=accounts.keeper)
     balancing = BalancingModule(energy=metering.energy, registry=registration.keeper,
-                                feeds=oracle.feeds, market=trading.keeper, bank=accounts.keeper)
+                                feeds=oracle.feeds, market=trading.keeper, bank=accounts.keeper,
+                                roles=accounts.keeper)
     # balancing reads oracle values written by txs, not by oracle's end_block (a no-op),
     # so it may run before oracle; tests/modules/test_oracle.py expects oracle last.
     return VM([chain, accounts, registration, metering, trading, balancing, oracle],

@@ -5,7 +5,12 @@ from 100 within their codespace. An error class states its code and
 codespace in its header, ``class UnknownFeed(OracleError, code=102)``;
 a subclass that names neither keeps its parent's.
 
-``MissingRole`` and ``RecordNotFound`` are defined here once: each module
+``AuthorizationError`` is the base of every refusal about *who* sent a tx
+(a missing role, not the zone's operator, not the owner) as opposed to what
+it says; each module's such errors derive from it, so clients and the
+authorization matrix test tell the two apart (``tests/modules/
+test_authorization_matrix.py`` holds the policy). ``MissingRole`` and
+``RecordNotFound`` are defined here once: each module
 subclasses them in its ``errors.py`` to give them its codespace (and, where
 its published code differs, its code).
 """
@@ -70,7 +75,12 @@ class TxTooLarge(TxError, code=10):
     """The transaction is above ``max_tx_bytes``."""
 
 
-class Unauthorized(TxError, code=11):
+class AuthorizationError(TxError):
+    """Base of the refusals about who sent a tx (its role, or its relation to the
+    zone, asset, meter or order it names); its subclasses keep their own codes."""
+
+
+class Unauthorized(AuthorizationError, code=11):
     """The sender lacks the role the method needs."""
 
 
@@ -86,7 +96,7 @@ class InternalError(TxError, code=19):
     """A bug in a handler; the tx fails, the chain goes on."""
 
 
-class MissingRole(TxError, code=101):
+class MissingRole(AuthorizationError, code=101):
     """The sender lacks the role the method needs (a module's code 101 unless its
     subclass says otherwise)."""
 

@@ -111,3 +111,11 @@ def require_role(roles: RoleChecker, ctx: Context, role: str, error: type[Missin
     """Raise ``error`` (the module's MissingRole) unless the sender holds ``role``."""
     if not roles.get_account(ctx.state, ctx.sender).has_role(role):
         raise error(message or f"this action needs the {role!r} role")
+
+
+def operates_zone(roles: RoleChecker, state: StateReader, sender: bytes,
+                  operator: bytes | None) -> bool:
+    """Whether ``sender`` is a zone's ``operator`` (None: no such zone) and still
+    holds the dso role: a DSO whose role was revoked governs no zone."""
+    return (operator is not None and operator == sender
+            and roles.get_account(state, sender).has_role("dso"))

@@ -38,7 +38,7 @@ from wattchain.modules.balancing.handlers import BalancingHandlers
 from wattchain.modules.balancing.keeper import BalancingKeeper
 from wattchain.modules.balancing.process import Balancer
 from wattchain.modules.balancing.queries import BalancingQueries
-from wattchain.vm.interface import Context
+from wattchain.vm.interface import Context, RoleChecker
 from wattchain.vm.module import BaseModule, methods_of
 
 __all__ = ["BalancingModule"]
@@ -48,12 +48,12 @@ class BalancingModule(BaseModule[BalancingKeeper]):
     name = "balancing"
 
     def __init__(self, energy: MeteredEnergy, registry: GridRegistry, feeds: OracleFeeds,
-                 market: MarketSchedule, bank: Bank) -> None:
+                 market: MarketSchedule, bank: Bank, roles: RoleChecker) -> None:
         keeper = BalancingKeeper()
         self.balancer = Balancer(keeper, energy, registry, feeds, market, bank)
         super().__init__(
             keeper, genesis, invariants,
-            handlers=methods_of(BalancingHandlers(keeper, registry, self.balancer),
+            handlers=methods_of(BalancingHandlers(keeper, registry, self.balancer, roles),
                                 "set_imbalance_bounds", "offer_flex", "withdraw_flex",
                                 "declare_emergency", "clear_emergency"),
             queries=methods_of(BalancingQueries(keeper), "params", "zone_status", "forecast",

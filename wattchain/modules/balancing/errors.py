@@ -16,7 +16,7 @@ class UnknownZone(BalancingError, code=101):
     """No zone with that id is registered."""
 
 
-class NotZoneOperator(BalancingError, code=102):
+class NotZoneOperator(BalancingError, errors.AuthorizationError, code=102):
     """Only the DSO operating a zone sets its imbalance price bounds."""
 
 
@@ -24,7 +24,7 @@ class BadBounds(BalancingError, code=103):
     """Bounds must satisfy floor <= ceiling."""
 
 
-class NotAssetOwner(BalancingError, code=104):
+class NotAssetOwner(BalancingError, errors.AuthorizationError, code=104):
     """Only an asset's owner offers or withdraws its flexibility."""
 
 

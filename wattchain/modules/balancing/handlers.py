@@ -16,7 +16,8 @@
   0..10^12 micro-units/kWh; ``priority`` 0..9 is its shedding class (0:
   critical, shed last).
 * ``withdraw_flex [asset_id]`` (the owner): no longer dispatched.
-* ``declare_emergency [zone, kind, severity, duration_ms]`` (the zone's DSO):
+* ``declare_emergency [zone, kind, severity, duration_ms]`` (the zone's DSO;
+  "the zone's DSO" is its operator while it holds the dso role):
   kind shortage | overload | islanding, severity 1..3, lasting 1 ms..7 days;
   declaring again revises it (``emergency``).
 * ``clear_emergency [zone]`` (the zone's DSO): the all-clear.
@@ -50,7 +51,7 @@ from wattchain.modules.balancing.types import (
 )
 from wattchain.vm.errors import InvalidArgs
 from wattchain.vm.fields import arg_int, expect_args
-from wattchain.vm.interface import Context
+from wattchain.vm.interface import Context, RoleChecker, operates_zone
 
 MAX_PRICE = 10**12
 MAX_PRIORITY = 9
@@ -77,19 +78,21 @@ def check_zone(value: Any) -> str:
 
 
 class BalancingHandlers:
-    def __init__(self, keeper: BalancingKeeper, registry: GridRegistry,
-                 balancer: Balancer) -> None:
+    def __init__(self, keeper: BalancingKeeper, registry: GridRegistry, balancer: Balancer,
+                 roles: RoleChecker) -> None:
         self.keeper = keeper
         self.registry = registry
         self.balancer = balancer
+        self.roles = roles
 
     def operated_zone(self, ctx: Context, zone_raw: Any, what: str) -> str:
         zone = check_zone(zone_raw)
         operator = self.registry.zone_operator(ctx.state, zone)
         if operator is None:
             raise UnknownZone(f"no zone {zone!r} is registered")
-        if operator != ctx.sender:
-            raise NotZoneOperator(f"only the operator of zone {zone!r} {what}")
+        if not operates_zone(self.roles, ctx.state, ctx.sender, operator):
+            raise NotZoneOperator(f"only the operator of zone {zone!r} (holding the dso "
+                                  f"role) {what}")
         return zone
 
     def set_imbalance_bounds(self, ctx: Context, args: list[Any]) -> None:

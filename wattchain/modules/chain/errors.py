@@ -5,14 +5,14 @@ Codes are public and never change meaning; append new ones.
 
 from __future__ import annotations
 
-from wattchain.vm.errors import TxError
+from wattchain.vm.errors import AuthorizationError, TxError
 
 
 class ChainError(TxError, codespace="chain", code=100):
     """Base of the chain module's errors."""
 
 
-class NotAdmin(ChainError, code=101):
+class NotAdmin(ChainError, AuthorizationError, code=101):
     """Validator changes need the 'admin' role."""
 
 

@@ -7,7 +7,8 @@ tariffs and bills anyone can recompute.
 * Readings: ``submit_readings [[reading, ...]]`` (anyone; see ``ingest``):
   each reading checked on its own, rejections reported as events, gaps
   estimated and replaced by backfilled readings (``spans``).
-* Tariffs and bills: ``set_tariff``, ``issue_bill`` (see ``bills``).
+* Tariffs and bills: ``set_tariff`` (the zone's DSO), ``issue_bill`` (see
+  ``bills``).
 * end_block closes intervals (``interval_closed`` event); interval energy is
   kept up to date as readings arrive, so a late reading revises it.
 
@@ -46,7 +47,7 @@ class MeteringModule(BaseModule[MeteringKeeper]):
                 **methods_of(MeterHandlers(keeper, roles, registry), "register_meter",
                              "commission", "decommission", "rotate_key"),
                 **methods_of(self.readings, "submit_readings"),
-                **methods_of(BillingHandlers(keeper, roles, self.billing), "set_tariff",
+                **methods_of(BillingHandlers(keeper, roles, registry, self.billing), "set_tariff",
                              "issue_bill")},
             queries=methods_of(MeteringQueries(keeper, self.billing), "params", "meter", "meters",
                                "readings", "intervals", "tariffs", "band", "bill", "bills",

@@ -5,14 +5,15 @@ computes an account's bill (``billing``) from on-chain data.
 The tx methods (in ``handlers``):
 
 * ``set_tariff [zone_id, effective_from_ms, utc_offset_minutes, weekend_days,
-  holidays, bands, schedule, standing_charge]`` (dso): a new version, effective
-  strictly in the future; earlier versions stay (history).
-* ``issue_bill [account, start_ms, end_ms]`` (the account, a dso, a
-  meter_operator or an admin): bill ended intervals of the account's grid
-  meters, priced by the tariffs of their zone, with the account's settled
-  peer-to-peer trades of the period (``billing``); stored once per period as
-  ``[zone_id, height, bill, p2p trade ids, p2p pending]`` (bills stored before
-  trading joined have the first three only).
+  holidays, bands, schedule, standing_charge]`` (the DSO operating the zone): a
+  new version, effective strictly in the future; earlier versions stay (history).
+* ``issue_bill [account, start_ms, end_ms]`` (the account, the DSO operating
+  the zone of its grid meter, the meter operator of that meter, or an admin):
+  bill ended intervals of the account's grid meters, priced by the tariffs of
+  their zone, with the account's settled peer-to-peer trades of the period
+  (``billing``); stored once per period as ``[zone_id, height, bill, p2p trade
+  ids, p2p pending]`` (bills stored before trading joined have the first three
+  only).
 
 The queries ``tariffs``, ``band``, ``bill``, ``bills`` and ``verify_bill``
 are in ``queries``.
@@ -31,6 +32,7 @@ from wattchain.modules.metering.errors import NoTariff
 from wattchain.modules.metering.expected import SettledTrade, SettledTrades
 from wattchain.modules.metering.keeper import MeteringKeeper
 from wattchain.modules.metering.tariffs import Tariff
+from wattchain.modules.metering.types import Meter
 from wattchain.vm.state import StateReader
 
 
@@ -87,17 +89,17 @@ class BillingService:
     def pending_trades(self, state: StateReader, account: bytes, start: int, end: int) -> int:
         return 0 if self.trades is None else self.trades.pending_for(state, account, start, end)
 
-    def billing_zone(self, state: StateReader, account: bytes) -> str | None:
+    def billing_meter(self, state: StateReader, account: bytes) -> Meter:
+        """The account's grid meter (its first that is not a submeter, by id): its
+        zone prices the bill. NoTariff when it has none."""
         for _, meter in self.keeper.iterate_meters(state):
             if meter.account == account and not meter.submeter:
-                return meter.zone_id
-        return None
+                return meter
+        raise NoTariff("the account has no grid meter to bill")
 
     def compute(self, state: StateReader, account: bytes, start: int, end: int,
                 trades: Sequence[SettledTrade]) -> tuple[str, list[Any]]:
-        zone_id = self.billing_zone(state, account)
-        if zone_id is None:
-            raise NoTariff("the account has no grid meter to bill")
+        zone_id = self.billing_meter(state, account).zone_id
         versions = tariff_versions(state, zone_id)
         if not versions or versions[0][0] > start:
             raise NoTariff(f"no tariff of zone {zone_id!r} is in force at the period start")

@@ -30,7 +30,7 @@ class UnknownMeter(MeteringError, code=104):
     """No meter with that id."""
 
 
-class NotMeterOperator(MeteringError, code=105):
+class NotMeterOperator(MeteringError, errors.AuthorizationError, code=105):
     """Only the operator that registered a meter (or an admin) manages it."""
 
 
@@ -72,6 +72,14 @@ class NoTariff(MeteringError, code=114):
 
 class BillExists(MeteringError, code=115):
     """This period of the account is already billed."""
+
+
+class NotZoneOperator(MeteringError, errors.AuthorizationError, code=116):
+    """Only the DSO operating the zone sets its tariffs or bills its accounts."""
+
+
+class UnknownZone(MeteringError, code=117):
+    """No zone with that id is registered."""
 
 
 class RecordNotFound(errors.RecordNotFound, codespace="metering"):

@@ -2,7 +2,7 @@
 
 * ``RoleChecker`` (the accounts keeper): who holds which role.
 * ``AssetRegistry`` (the registration keeper): a meter names an asset its
-  account owns, in its zone.
+  account owns, in its zone; a zone's operator sets its tariffs.
 * ``SettledTrades`` (trading's ``history``, attached after construction):
   the settled peer-to-peer trades bills take into account.
 """
@@ -26,6 +26,8 @@ class AssetRegistry(Protocol):
         ...
 
     def zone_of(self, state: StateReader, asset_id: int) -> str | None: ...
+
+    def zone_operator(self, state: StateReader, zone_id: str) -> bytes | None: ...
 
 
 class SettledTrade(Protocol):

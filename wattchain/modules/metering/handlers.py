@@ -30,9 +30,11 @@ from wattchain.modules.metering.errors import (
     MeterExists,
     MissingRole,
     NotMeterOperator,
+    NotZoneOperator,
     TariffNotInFuture,
     UnknownMeter,
     UnknownMeterType,
+    UnknownZone,
 )
 from wattchain.modules.metering.expected import AssetRegistry, RoleChecker
 from wattchain.modules.metering.keeper import MeteringKeeper
@@ -55,13 +57,13 @@ from wattchain.vm.fields import (
     arg_zone_id,
     expect_args,
 )
-from wattchain.vm.interface import Context, require_role
+from wattchain.vm.interface import Context, operates_zone, require_role
 from wattchain.vm.params import load_params
 from wattchain.vm.state import StateReader
 
 MAX_POWER_W = 1 << 40
 MAX_BILL_MS = 366 * DAY_MS
-BILLERS = ("admin", "dso", "meter_operator")
+BILLERS = ("dso", "meter_operator")  # with a tie to the account (``check_biller``)
 
 
 def check_public_key(value: Any) -> bytes:
@@ -183,10 +185,11 @@ class MeterHandlers:
 class BillingHandlers:
     """``set_tariff`` and ``issue_bill`` (see ``bills``)."""
 
-    def __init__(self, keeper: MeteringKeeper, roles: RoleChecker,
+    def __init__(self, keeper: MeteringKeeper, roles: RoleChecker, registry: AssetRegistry,
                  billing: BillingService) -> None:
         self.keeper = keeper
         self.roles = roles
+        self.registry = registry
         self.billing = billing
 
     def set_tariff(self, ctx: Context, args: list[Any]) -> None:
@@ -195,6 +198,12 @@ class BillingHandlers:
                                  "weekend days, holidays, bands, schedule, standing charge")
         require_role(self.roles, ctx, "dso", MissingRole, "setting a tariff needs the 'dso' role")
         zone_id = arg_zone_id(zone_raw)
+        operator = self.registry.zone_operator(ctx.state, zone_id)
+        if operator is None:
+            raise UnknownZone(f"no zone {zone_id!r} is registered")
+        if not operates_zone(self.roles, ctx.state, ctx.sender, operator):
+            raise NotZoneOperator(f"only the operator of zone {zone_id!r} "
+                                  f"(0x{operator.hex()}) sets its tariffs")
         effective_from = arg_int(from_raw, "effective from (ms)", 0, MAX_INT)
         if effective_from <= ctx.time_ms:
             raise TariffNotInFuture(f"a tariff takes effect in the future; block time is "
@@ -207,10 +216,7 @@ class BillingHandlers:
     def issue_bill(self, ctx: Context, args: list[Any]) -> None:
         account_raw, start_raw, end_raw = expect_args(args, 3, "account, start ms, end ms")
         account = arg_address(account_raw, "account")
-        holder = self.roles.get_account(ctx.state, ctx.sender)
-        if ctx.sender != account and not any(holder.has_role(r) for r in BILLERS):
-            raise MissingRole("a bill is issued by its account, a dso, a meter operator or "
-                              "an admin")
+        self.check_biller(ctx, account)
         start, end = self.check_period(ctx.state, start_raw, end_raw)
         key = keys.bill_key(account, start, end)
         if ctx.state.get(key) is not None:
@@ -222,6 +228,25 @@ class BillingHandlers:
                                          pending]))
         ctx.emit("bill_issued", {"account": account, "start_ms": start, "end_ms": end,
                                  "total": bill[1]})
+
+    def check_biller(self, ctx: Context, account: bytes) -> None:
+        """The sender may bill ``account``: it is the account, an admin, the DSO operating
+        the zone of the account's grid meter, or the meter operator of that meter."""
+        holder = self.roles.get_account(ctx.state, ctx.sender)
+        if ctx.sender == account or holder.has_role("admin"):
+            return
+        if not any(holder.has_role(r) for r in BILLERS):
+            raise MissingRole("a bill is issued by its account, its zone's dso, its meter's "
+                              "operator or an admin")
+        meter = self.billing.billing_meter(ctx.state, account)
+        operator = self.registry.zone_operator(ctx.state, meter.zone_id)
+        if operates_zone(self.roles, ctx.state, ctx.sender, operator):
+            return
+        if holder.has_role("meter_operator") and meter.operator == ctx.sender:
+            return
+        error = NotZoneOperator if holder.has_role("dso") else NotMeterOperator
+        raise error(f"the account's grid meter is in zone {meter.zone_id!r}: only its DSO, "
+                    "the meter's operator, the account or an admin bill it")
 
     def check_period(self, state: StateReader, start_raw: Any, end_raw: Any) -> tuple[int, int]:
         interval_ms = load_params(state).interval_ms

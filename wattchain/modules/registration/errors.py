@@ -36,7 +36,7 @@ class MetadataTooLarge(RegistrationError, code=106):
     """The producer metadata is above ``max_metadata_bytes``."""
 
 
-class SelfAttestation(RegistrationError, code=107):
+class SelfAttestation(RegistrationError, errors.AuthorizationError, code=107):
     """A certifier attesting or certifying its own asset."""
 
 
@@ -56,7 +56,7 @@ class InvalidTransition(RegistrationError, code=111):
     """The asset's status does not allow this step of the workflow."""
 
 
-class NotZoneOperator(RegistrationError, code=112):
+class NotZoneOperator(RegistrationError, errors.AuthorizationError, code=112):
     """Only the DSO operating the zone may do this."""
 
 
@@ -76,7 +76,7 @@ class DuplicateCertificate(RegistrationError, code=116):
     """The (scheme, certificate id) is already attached to an asset."""
 
 
-class NotAuthorized(RegistrationError, code=117):
+class NotAuthorized(RegistrationError, errors.AuthorizationError, code=117):
     """Neither the owner nor an authority over the asset."""
 
 

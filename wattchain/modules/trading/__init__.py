@@ -20,7 +20,7 @@ from wattchain.modules.trading.matching import Matcher
 from wattchain.modules.trading.queries import TradingQueries
 from wattchain.modules.trading.settlement import Settlement
 from wattchain.modules.trading.types import ESCROW_ACCOUNT
-from wattchain.vm.interface import Context
+from wattchain.vm.interface import Context, RoleChecker
 from wattchain.vm.module import BaseModule, methods_of
 from wattchain.vm.state import StateReader
 
@@ -28,15 +28,17 @@ from wattchain.vm.state import StateReader
 class TradingModule(BaseModule[TradingKeeper]):
     name = "trading"
 
-    def __init__(self, bank: Bank, registry: Registry, energy: MeteredEnergy) -> None:
+    def __init__(self, bank: Bank, registry: Registry, energy: MeteredEnergy,
+                 roles: RoleChecker) -> None:
         keeper = TradingKeeper()
         matcher = Matcher(keeper, bank, registry)
         super().__init__(
             keeper, genesis, invariants,
-            handlers=methods_of(TradingHandlers(keeper, bank, registry, matcher), "place_order",
-                                "cancel_order", "reduce_order", "set_grid_fee", "set_price_band",
-                                "set_market_mode", "set_imbalance_price", "set_interconnection",
-                                "transfer_certificate", "retire_certificate"),
+            handlers=methods_of(TradingHandlers(keeper, bank, registry, matcher, roles),
+                                "place_order", "cancel_order", "reduce_order", "set_grid_fee",
+                                "set_price_band", "set_market_mode", "set_imbalance_price",
+                                "set_interconnection", "transfer_certificate",
+                                "retire_certificate"),
             queries=methods_of(TradingQueries(keeper), "params", "order", "book", "orders",
                                "clearing", "clearings", "trades", "certificates"))
         self.bank = bank

@@ -20,8 +20,9 @@ class GateClosed(TradingError, code=102):
     """The book of that interval closed (gate closure passed)."""
 
 
-class NotOwner(TradingError, code=103):
-    """Only the order's (or certificate's) owner may change it."""
+class NotOwner(TradingError, errors.AuthorizationError, code=103):
+    """Only the owner of an order or certificate may change it, and of an asset sell
+    from it."""
 
 
 class OrderNotOpen(TradingError, code=104):
@@ -40,7 +41,7 @@ class UnknownOrder(TradingError, code=107):
     """No order with that id."""
 
 
-class NotDso(TradingError, code=108):
+class NotDso(TradingError, errors.AuthorizationError, code=108):
     """Only the zone's DSO may set its fee, band, mode, price or links."""
 
 

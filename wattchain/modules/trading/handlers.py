@@ -3,13 +3,17 @@
 * ``place_order [side, zone, interval_start, energy_wh, price, expiry_ms,
   renewable_only, counterparty, asset_id]``: a limit order for one book.
   A buy locks its maximum cost (energy x price + the zone's grid fee) in
-  escrow. A sell names an active asset of the seller in that zone whose
-  capacity over the interval covers all its open sells for the interval.
-* ``cancel_order [order_id]`` and ``reduce_order [order_id, energy_wh]``:
-  before the gate closes; escrow and capacity are released.
+  escrow. A sell names an active asset of the seller (else NotOwner) in that
+  zone whose capacity over the interval covers all its open sells for the
+  interval.
+* ``cancel_order [order_id]`` and ``reduce_order [order_id, energy_wh]`` (its
+  owner): before the gate closes; escrow and capacity are released.
 * ``set_grid_fee [zone, fee_per_kwh]``, ``set_price_band [zone, floor,
-  ceiling]`` and ``set_market_mode [zone, auction|continuous]``: by the
-  zone's DSO. In continuous mode an incoming order matches resting orders at
+  ceiling]`` and ``set_market_mode [zone, auction|continuous]`` (also
+  ``set_imbalance_price`` and ``set_interconnection`` from the zone): by the
+  zone's operator while it holds the dso role (else NotDso).
+* ``transfer_certificate`` and ``retire_certificate``: by the holder (else
+  NotOwner). In continuous mode an incoming order matches resting orders at
   once (``matching.Matcher.match_incoming``).
 """
 
@@ -50,7 +54,7 @@ from wattchain.modules.trading.types import (
     cost_of,
 )
 from wattchain.vm.fields import arg_address, arg_amount, arg_text, expect_args
-from wattchain.vm.interface import Context
+from wattchain.vm.interface import Context, RoleChecker, operates_zone
 
 USAGE = ("side (buy|sell), zone, interval_start_ms, energy_wh, price_per_kwh, expiry_ms, "
          "renewable_only (0|1), counterparty (address or empty bytes), asset_id")
@@ -58,11 +62,12 @@ USAGE = ("side (buy|sell), zone, interval_start_ms, energy_wh, price_per_kwh, ex
 
 class TradingHandlers:
     def __init__(self, keeper: TradingKeeper, bank: Bank, registry: Registry,
-                 matcher: Matcher) -> None:
+                 matcher: Matcher, roles: RoleChecker) -> None:
         self.keeper = keeper
         self.bank = bank
         self.registry = registry
         self.matcher = matcher
+        self.roles = roles
 
     def place_order(self, ctx: Context, args: list[Any]) -> None:
         order = self._parse_order(ctx, expect_args(args, 9, USAGE))
@@ -122,7 +127,7 @@ class TradingHandlers:
     def _reserve_capacity(self, ctx: Context, order: Order) -> None:
         state, registry = ctx.state, self.registry
         if order.asset_id not in registry.assets_of(state, ctx.sender):
-            raise NoCapacity("a sell order must name an asset you own")
+            raise NotOwner("a sell order must name an asset you own")
         if registry.zone_of(state, order.asset_id) != order.zone:
             raise NoCapacity("the asset is not connected in this zone")
         capacity_w = registry.active_capacity(state, order.asset_id, order.interval_start)
@@ -241,15 +246,20 @@ class TradingHandlers:
                                          "beneficiary": beneficiary, "wh": record[3]})
 
     def _own_live_certificate(self, ctx: Context, cert_raw: Any) -> list[Any]:
-        record = self.keeper.get_certificate(ctx.state, arg_amount(cert_raw, "certificate id"))
-        if record is None or record[4] != ctx.sender:
-            raise CertificateError("you hold no certificate with that id")
+        cert_id = arg_amount(cert_raw, "certificate id")
+        record = self.keeper.get_certificate(ctx.state, cert_id)
+        if record is None:
+            raise CertificateError(f"no certificate {cert_id}")
+        if record[4] != ctx.sender:
+            raise NotOwner("only the certificate's holder may transfer or retire it")
         if record[5]:
             raise CertificateError("the certificate is retired: its claim is made")
         return record
 
     def _operated_zone(self, ctx: Context, zone_raw: Any) -> str:
         zone = arg_text(zone_raw, "zone")
-        if self.registry.zone_operator(ctx.state, zone) != ctx.sender:
-            raise NotDso("only the DSO that operates the zone may set this")
+        operator = self.registry.zone_operator(ctx.state, zone)
+        if not operates_zone(self.roles, ctx.state, ctx.sender, operator):
+            raise NotDso("only the DSO that operates the zone (holding the dso role) may "
+                         "set this")
         return zone
