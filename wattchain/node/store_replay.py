@@ -176,7 +176,9 @@ def compare(source: BlockStore, rebuilt: BlockStore) -> dict[str, list[str]]:
 
 
 def summary(differences: list[str]) -> str:
-    """``n record(s): the first few``."""
+    """The one difference, or ``n record(s): the first few``."""
+    if len(differences) == 1:
+        return differences[0]
     shown = ", ".join(differences[:MAX_LISTED])
     more = f", and {len(differences) - MAX_LISTED} more" if len(differences) > MAX_LISTED else ""
     return f"{len(differences)} record(s): {shown}{more}"
