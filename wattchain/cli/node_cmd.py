@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import trio
 import typer
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
 
-from wattchain.cli.command_table import Query, add
+from wattchain.cli.command_table import Custom, Query, add
 from wattchain.cli.common import (
     DEFAULT_HOME,
     CliError,
@@ -19,16 +23,24 @@ from wattchain.cli.common import (
     check_output,
     console,
     emit,
+    error_console,
     handle_errors,
     kv_table,
     node_url,
+    progress_bar,
+    table,
 )
+from wattchain.cli.params import HOME, OUTPUT, option
 from wattchain.client import Keyring
 from wattchain.crypto import PrivateKey, format_address
-from wattchain.genesis import save_genesis
+from wattchain.genesis import load_genesis, save_genesis
 from wattchain.genesis.presets import devnet_genesis
 from wattchain.node.config import FAUCET_QUEUE_LIMIT, Home, NodeConfig, save_key_file
 from wattchain.node.log_limit import install_repeat_limit
+from wattchain.node.peer_blocks import PeerBlocks
+from wattchain.node.store import StoreError
+from wattchain.node.store_repair import Findings, check_home, repair_home
+from wattchain.node.store_replay import summary
 
 app = typer.Typer(help="Initialise, start and inspect a node.", no_args_is_help=True)
 
@@ -93,14 +105,32 @@ def configure_logging(level: str) -> None:
     install_repeat_limit()  # no client can flood the log with one kind of line
 
 
+def stop_on_damage(failure: StoreError, home: Path) -> NoReturn:
+    """Print a damaged store's error and what to do as ONE line; exit 1."""
+    error_console.print(f"[bold red]Error:[/] {escape(failure.advice(home))}", soft_wrap=True,
+                        highlight=False)
+    raise typer.Exit(1)
+
+
 def start_node(home: Path, log_level: str | None) -> None:
+    """Run the node until a signal. A damaged store, found at start or while
+    running, stops it with one line on stderr and exit code 1."""
     from wattchain.node.node import Node, run_until_signal
 
     paths = Home(home)
     config = paths.load_config()
     configure_logging(log_level or config.log_level)
-    node = Node(paths, config)
-    trio.run(run_until_signal, node)
+    try:
+        node = Node(paths, config)
+    except StoreError as exc:
+        stop_on_damage(exc, home)
+    try:
+        trio.run(run_until_signal, node)
+    except BaseException:
+        if node.storage_failure is None:
+            raise
+    if node.storage_failure is not None:
+        stop_on_damage(node.storage_failure, home)
 
 
 @app.command("start")
@@ -131,8 +161,67 @@ def status_view(result: Any, inputs: dict[str, Any]) -> Any:
         "mempool": str(result["mempool"]["size"])})
 
 
+def findings_view(title: str, findings: Findings) -> list[Table | str]:
+    rows = [[kind, summary(items)] for kind, items in findings.damage.items()]
+    view: list[Table | str] = [table(title, ["kind", "finding"], rows)] if rows else []
+    view.extend(f"note: {note}" for note in findings.notes)
+    return view
+
+
+def findings_json(findings: Findings) -> dict[str, Any]:
+    return {"damaged": findings.damaged, "damage": findings.damage, "notes": findings.notes}
+
+
+def scan_progress(bar: Progress, verb: str) -> Callable[[int, int], None]:
+    task = bar.add_task(f"{verb} blocks", total=None)
+    return lambda height, top: bar.update(task, completed=height, total=top)
+
+
+def check_store(home: Path, output: str) -> None:
+    """Scan a stopped node's whole store: the consensus WAL, every block and
+    commit (replayed from genesis with the block-sync checks), every result,
+    index entry and state key. Exit code 1 if anything is damaged."""
+    paths = Home(home)
+    with progress_bar(output == "text") as bar:
+        try:
+            findings = check_home(paths, load_genesis(paths.genesis_file),
+                                  scan_progress(bar, "checking"))
+        except StoreError as exc:
+            stop_on_damage(exc, home)
+    ok = "the store is intact" if not findings.damaged else None
+    emit(output, findings_json(findings),
+         [*findings_view("damage found", findings), *([ok] if ok else [])])
+    if findings.damaged:
+        error_console.print(f"[bold red]Error:[/] damage found; run `wattchain node repair "
+                            f"--home {escape(str(home))}`", soft_wrap=True, highlight=False)
+        raise typer.Exit(1)
+
+
+def repair_store(home: Path, peer: list[str] | None, output: str) -> None:
+    """Rebuild a stopped node's store: state, results and indexes by replaying
+    its blocks from genesis (each checked against its commit; the app hash of
+    every height must come out as recorded), blocks it lacks fetched from
+    --peer nodes' RPC. A damaged WAL is moved aside. Refuses, changing
+    nothing, if blocks are lost and no peer gives them."""
+    paths = Home(home)
+    with progress_bar(output == "text") as bar, PeerBlocks(peer or []) as fetch:
+        try:
+            findings = repair_home(paths, load_genesis(paths.genesis_file),
+                                   fetch if peer else None, scan_progress(bar, "replaying"))
+        except StoreError as exc:
+            stop_on_damage(exc, home)
+    done = "nothing to repair" if not findings.damaged else "repaired"
+    emit(output, {"repaired": findings.damaged, **findings_json(findings)},
+         [*findings_view("repaired", findings), done])
+
+
+PEER = option("peer", list[str] | None, "RPC URL of a node of this chain to fetch missing "
+              "blocks from; repeat for more.", default=None)
+
 add(app, [Query("status", "status", "Height, hashes, validator and mempool of a running node.",
-                (), status_view, rpc=True)])
+                (), status_view, rpc=True),
+          Custom("check", check_store, (HOME, OUTPUT)),
+          Custom("repair", repair_store, (HOME, PEER, OUTPUT))])
 
 
 def devnet(

@@ -22,6 +22,7 @@ from wattchain.modules.chain import Validator, load_validators, validators_hash
 from wattchain.modules.chain.evidence import verify_evidence
 from wattchain.modules.chain.keeper import validators_since
 from wattchain.modules.chain.keys import LAST_VALIDATORS_KEY
+from wattchain.node.integrity import check_tip
 from wattchain.node.mempool import Mempool, MempoolLimits
 from wattchain.node.store import BlockStore, ChainTip
 from wattchain.types import Block, Commit, Header, SignedTx
@@ -71,21 +72,29 @@ class Chain:
         self.chain_id = genesis.chain_id
         self.vm = build_vm()
         self.store = BlockStore(db_path)
+        self.state = self.store.state
+        self.mempool = Mempool(self.vm, mempool_limits)
         try:
-            if not self.store.is_initialised():
-                writes, app_hash = build_genesis_state(self.vm, genesis)
-                self.store.init_genesis(genesis_hash(genesis), writes, app_hash,
-                                        genesis.initial_height, genesis.genesis_time_ms)
-            else:
-                self.store.init_genesis(genesis_hash(genesis), [], b"", 0, 0)  # checks the match
+            self._open(genesis)
         except BaseException:
             self.store.close()  # release the LevelDB lock even while the error is held
             raise
-        self.state = self.store.state
-        self.mempool = Mempool(self.vm, mempool_limits)
+
+    def _open(self, genesis: Genesis) -> None:
+        """Write the genesis state into a new store, or check that the store was
+        made from this genesis; then load the tip once its block, commit,
+        results, index and validator set agree (StoreCorrupted otherwise)."""
+        if not self.store.is_initialised():
+            writes, app_hash = build_genesis_state(self.vm, genesis)
+            self.store.init_genesis(genesis_hash(genesis), writes, app_hash,
+                                    genesis.initial_height, genesis.genesis_time_ms)
+        else:
+            self.store.init_genesis(genesis_hash(genesis), [], b"", 0, 0)  # checks the match
         self.tip = self.store.tip()
         self.params: ChainParams = load_params(self.state)
         self._load_validators()
+        self.tip = check_tip(self.store, self.chain_id, genesis.initial_height,
+                             self.validators_of_last_height())
         self.last_commit: Commit | None = self.store.commit(self.tip.height)
 
     def _load_validators(self) -> None:

@@ -18,7 +18,8 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import trio
@@ -48,12 +49,13 @@ from wattchain.node.p2p.transport import CONSENSUS, Transport
 from wattchain.node.ports import ConsensusState, NodeIdentity, RpcPort
 from wattchain.node.rpc import serve_rpc
 from wattchain.node.sign_guard import FileSignGuard
-from wattchain.node.store import ChainTip
+from wattchain.node.store import ChainTip, StoreCorrupted
 from wattchain.node.wal import FileWAL
 from wattchain.types import Block, Commit, SignedTx, Vote
 from wattchain.vm.errors import TxError
 
 log = logging.getLogger("wattchain.node")
+STOP_GRACE_S = 0.2  # after damage is found, time for in-flight answers to go out
 
 
 def wall_clock_ms() -> int:
@@ -75,7 +77,10 @@ class Node:
                                      self.validator_key.public_key)
         limits = self.config.mempool.limits(cores=min(4, os.cpu_count() or 1))
         self.chain = Chain(home.db_path, self.genesis, limits)
+        self.storage_failure: StoreCorrupted | None = None
+        self.chain.store.on_failure = self._storage_failed
         try:
+            wal = FileWAL(home.wal_file)
             if transport is None and self.config.p2p.enabled:
                 transport = self._libp2p_transport()
             if transport is None:
@@ -94,7 +99,7 @@ class Node:
         signing_key = self.validator_key if self.config.mode == "validator" else None
         self.runner = ConsensusRunner(
             self.chain, signing_key, FileSignGuard(home.sign_state_file), wall_clock_ms,
-            wal=FileWAL(home.wal_file), timeouts=self.config.consensus.timeouts(),
+            wal=wal, timeouts=self.config.consensus.timeouts(),
             on_commit=self._on_commit, on_timeout=self._schedule_timeout)
         self.runner.on_step = lambda step, elapsed_ms: self.metrics.step_seconds.labels(
             step).observe(elapsed_ms / 1000)
@@ -120,6 +125,29 @@ class Node:
                 f"validator key in {self.home.validator_key_file} must hold more than 2/3 "
                 "of the voting power (enable [p2p] to join other validators)"
             )
+
+    def _storage_failed(self, failure: StoreCorrupted) -> None:
+        """Damage found while running: stop the node, never go on with a broken
+        store (``run`` then raises the failure)."""
+        self.storage_failure = failure
+        if self._nursery is not None:
+            self._nursery.start_soon(self._stop_soon)
+
+    async def _stop_soon(self) -> None:
+        """Let the request that met the damage get its error answer, then stop."""
+        await trio.sleep(STOP_GRACE_S)
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
+
+    @contextmanager
+    def _stopping_on_damage(self) -> Iterator[None]:
+        """A peer's request that met damage: the node is already stopping (the
+        store reported it), so the peer's handler gets no error to log."""
+        try:
+            yield
+        except StoreCorrupted:
+            if self.storage_failure is None:
+                raise
 
     def _libp2p_transport(self) -> Transport:
         from wattchain.node.p2p.libp2p_transport import Libp2pTransport
@@ -199,25 +227,29 @@ class Node:
         return member.public_key if member is not None else None
 
     def receive_proposal(self, proposal: Proposal, block: Block) -> None:
-        self.runner.receive_proposal(proposal, block)
-        self.runner.run_until_idle()
+        with self._stopping_on_damage():
+            self.runner.receive_proposal(proposal, block)
+            self.runner.run_until_idle()
 
     def receive_vote(self, vote: Vote) -> None:
-        self.runner.receive_vote(vote)
-        self.runner.run_until_idle()
+        with self._stopping_on_damage():
+            self.runner.receive_vote(vote)
+            self.runner.run_until_idle()
 
     def height_messages(self) -> list[bytes]:
         return self.runner.height_messages()
 
     def committed_block(self, height: int) -> tuple[bytes, bytes] | None:
         store = self.chain.store
-        block, commit = store.block_bytes(height), store.commit(height)
-        if block is None or commit is None:
-            return None
-        return block, commit.encode()
+        with self._stopping_on_damage():
+            block, commit = store.block_bytes(height), store.commit(height)
+            if block is not None and commit is not None:
+                return block, commit.encode()
+        return None
 
     def commit_synced(self, block: Block, commit: Commit) -> None:
-        self.runner.commit_synced(block, commit)
+        with self._stopping_on_damage():
+            self.runner.commit_synced(block, commit)
 
     # -- block production -------------------------------------------------------
 
@@ -330,6 +362,8 @@ class Node:
             self._nursery = None
             self.runner.wal.close()
             self.chain.close()
+        if self.storage_failure is not None:
+            raise self.storage_failure
 
 
 
