@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from wattchain.modules.chain import Validator, load_validators, validators_hash
 from wattchain.modules.chain.evidence import verify_evidence
 from wattchain.modules.chain.keeper import validators_since
 from wattchain.modules.chain.keys import LAST_VALIDATORS_KEY
+from wattchain.node.block_sizer import BlockSizer
 from wattchain.node.mempool import Mempool, MempoolLimits
 from wattchain.node.store import BlockStore, ChainTip
 from wattchain.types import Block, Commit, Header, SignedTx
@@ -66,7 +68,10 @@ def genesis_hash(genesis: Genesis) -> bytes:
 
 class Chain:
     def __init__(self, db_path: Path, genesis: Genesis,
-                 mempool_limits: MempoolLimits | None = None) -> None:
+                 mempool_limits: MempoolLimits | None = None,
+                 block_budget_ms: int | None = None) -> None:
+        """``block_budget_ms``: cap proposals at what executes and commits in this
+        long (``BlockSizer``); None proposes up to ``max_block_txs`` always."""
         self.genesis = genesis
         self.chain_id = genesis.chain_id
         self.vm = build_vm()
@@ -85,6 +90,8 @@ class Chain:
         self.mempool = Mempool(self.vm, mempool_limits)
         self.tip = self.store.tip()
         self.params: ChainParams = load_params(self.state)
+        self.sizer = BlockSizer(block_budget_ms) if block_budget_ms is not None else None
+        self._set_high_water()
         self._load_validators()
         self.last_commit: Commit | None = self.store.commit(self.tip.height)
 
@@ -122,7 +129,7 @@ class Chain:
 
     def propose_block(self, height: int, time_ms: int, proposer: bytes,
                       last_commit: Commit | None, evidence: list[bytes] | None = None) -> Block:
-        txs = self.mempool.reap(self.params.max_block_txs, self.params.max_block_bytes)
+        txs = self.mempool.reap(self.block_cap(), self.params.max_block_bytes)
         header = Header(
             chain_id=self.chain_id,
             height=height,
@@ -135,6 +142,21 @@ class Chain:
             last_commit_hash=last_commit.hash() if last_commit is not None else b"",
         )
         return Block(header, [stx.raw for stx in txs], last_commit, list(evidence or []))
+
+    def block_cap(self) -> int:
+        """How many txs this node proposes at most now (local timing may lower it;
+        ``validate_proposal`` checks only the protocol's ``max_block_txs``)."""
+        if self.sizer is None:
+            return self.params.max_block_txs
+        return self.sizer.cap(self.params.max_block_txs)
+
+    def _set_high_water(self) -> None:
+        """The mempool size at which RPC refuses txs as busy (``rpc_admission``)."""
+        max_pool = self.mempool.limits.max_txs
+        if self.sizer is None:
+            self.mempool.high_water = max_pool * 8 // 10
+        else:
+            self.mempool.high_water = self.sizer.high_water(self.params.max_block_txs, max_pool)
 
     def validate_proposal(self, block: Block, expected_time_ms: int | None = None) -> None:
         """Raise InvalidBlock unless ``block`` may follow the tip. The caller checks
@@ -174,6 +196,7 @@ class Chain:
 
     def finalize_and_commit(self, block: Block, commit: Commit) -> CommittedBlock:
         """Execute ``block`` and persist it with ``commit`` in one atomic batch."""
+        started = time.perf_counter()
         tx_ids = [sha256(raw) for raw in block.txs]
         if block.header.tx_root != merkle_root(tx_ids):
             raise InvalidBlock(f"block {block.header.height}: tx root mismatch")
@@ -189,6 +212,9 @@ class Chain:
         if any(key.startswith(b"chain/") for key, _ in result.writes):
             self.params = load_params(self.state)
             self._load_validators()
+        if self.sizer is not None:
+            self.sizer.record(len(txs), time.perf_counter() - started)
+            self._set_high_water()
         return CommittedBlock(block, txs, result, self.tip)
 
     def _verify_unpooled(self, txs: list[SignedTx | bytes]) -> set[bytes]:

@@ -1,0 +1,154 @@
+"""Admission control at the RPC edge (rpc_admission): tx submissions refused as
+busy, before parsing or signature checks, with retry_after_ms and Retry-After.
+
+Against the fake port of test_rpc_port over ASGI (no process, no socket).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+from test_rpc_port import FakeNode, as_port, signed_tx
+
+from wattchain.node import rpc as rpc_module
+from wattchain.node.block_sizer import MIN_BLOCK_TXS, BlockSizer
+from wattchain.node.rpc import build_app
+from wattchain.node.rpc_admission import Busy, TxAdmission
+from wattchain.node.rpc_errors import SERVER_BUSY
+
+
+def tx_batch(count: int, method: str = "broadcast_tx_sync") -> list[dict[str, Any]]:
+    return [{"jsonrpc": "2.0", "id": i, "method": method,
+             "params": {"tx": base64.b64encode(signed_tx(i).raw).decode()}}
+            for i in range(count)]
+
+
+async def post(node: FakeNode, payload: Any) -> httpx.Response:
+    transport = httpx.ASGITransport(app=build_app(as_port(node)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://rpc") as client:
+        return await client.post("/", content=json.dumps(payload))
+
+
+class Gauge:
+    def __init__(self, size: int, high_water: int) -> None:
+        self.size = size
+        self.high_water = high_water
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def assert_busy(answer: dict[str, Any]) -> None:
+    error = answer["error"]
+    assert error["code"] == SERVER_BUSY == -32009
+    assert error["message"] == "Server busy"
+    assert error["data"]["retry_after_ms"] == 1_000
+    assert isinstance(error["data"]["reason"], str)
+
+
+async def test_a_batch_at_the_high_water_mark_is_busy_with_retry_after() -> None:
+    node = FakeNode()
+    node.mempool.high_water = 0
+    response = await post(node, tx_batch(100))
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert_busy(response.json())
+    assert node.preverified == [] and node.submitted == []  # no signature was checked
+    assert node.metrics.rpc_errors.labels(str(SERVER_BUSY))._value.get() == 1
+
+
+async def test_refused_before_the_body_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_parsing(body: Any) -> Any:
+        raise AssertionError("a busy refusal must not parse the body")
+
+    monkeypatch.setattr(rpc_module, "parse_json", no_parsing)
+    node = FakeNode()
+    node.mempool.high_water = 0
+    response = await post(node, {"jsonrpc": "2.0", "id": 1, "method": "broadcast_tx_commit",
+                                 "params": {"tx": "AAAA"}})
+    assert_busy(response.json())
+
+
+async def test_below_the_mark_txs_are_admitted_and_other_calls_always_answered() -> None:
+    node = FakeNode()
+    answers = (await post(node, tx_batch(3))).json()
+    assert [a["result"]["code"] for a in answers] == [0, 0, 0]
+    assert len(node.submitted) == 3
+    node.mempool.high_water = 0
+    status = await post(node, {"jsonrpc": "2.0", "id": 1, "method": "status"})
+    assert status.status_code == 200 and "result" in status.json()
+
+
+async def test_in_flight_txs_are_released_after_the_request() -> None:
+    node = FakeNode()
+    transport = httpx.ASGITransport(app=build_app(as_port(node)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://rpc") as client:
+        for _ in range(3):
+            response = await client.post("/", content=json.dumps(tx_batch(50)))
+            assert response.status_code == 200
+    assert len(node.submitted) == 150
+
+
+def test_the_per_client_budget() -> None:
+    admission = TxAdmission(Gauge(0, 100), per_client=150, total=1_000, retry_after_ms=250)
+    with admission.admitted("a", b"broadcast_tx" * 100):
+        with pytest.raises(Busy) as refused:
+            admission.check("a", 100)
+        assert refused.value.to_json()["data"]["retry_after_ms"] == 250
+        assert refused.value.retry_after_header() == "1"
+        admission.check("a", 50)  # within the budget
+        admission.check("b", 100)  # another client has its own
+    assert admission.inflight == {} and admission.inflight_total == 0
+
+
+def test_the_total_budget_and_a_first_request_always_passes() -> None:
+    admission = TxAdmission(Gauge(0, 100), per_client=1_000, total=120, retry_after_ms=250)
+    admission.check("a", 500)  # nothing in flight: one request may always come in
+    with admission.admitted("a", "broadcast_tx" * 100):  # websocket text counts too
+        with pytest.raises(Busy):
+            admission.check("b", 50)
+        admission.check("b", 20)
+
+
+def test_the_high_water_mark() -> None:
+    pool = Gauge(99, 100)
+    admission = TxAdmission(pool, per_client=10, total=10, retry_after_ms=250)
+    admission.check("a", 1)
+    pool.size = 100
+    with pytest.raises(Busy):
+        admission.check("a", 1)
+    with admission.admitted("a", b'{"method": "status"}'):
+        pass  # no tx in the body: no admission at all
+
+
+def test_a_busy_websocket_submission_gets_the_error() -> None:
+    node = FakeNode()
+    node.mempool.high_water = 0
+    with TestClient(build_app(as_port(node)), backend="trio") as client, \
+            client.websocket_connect("/websocket") as websocket:
+        websocket.send_text(json.dumps(tx_batch(2)))
+        assert_busy(websocket.receive_json())
+        websocket.send_text(json.dumps({"jsonrpc": "2.0", "id": 9, "method": "health"}))
+        assert websocket.receive_json()["result"] == {}
+    assert node.preverified == [] and node.submitted == []
+
+
+def test_the_block_cap_follows_the_measured_execution_time() -> None:
+    sizer = BlockSizer(budget_ms=500)
+    assert sizer.cap(5_000) == 5_000  # nothing measured yet
+    sizer.record(1_000, 0.5)  # 0.5 ms a tx: 1,000 fit in 500 ms
+    assert sizer.cap(5_000) == 1_000
+    assert sizer.high_water(5_000, 50_000) == 4 * 1_000
+    for _ in range(30):
+        sizer.record(1_000, 0.05)  # faster now: the cap grows to the protocol's limit
+    assert sizer.cap(5_000) == 5_000
+    for _ in range(30):
+        sizer.record(1_000, 100.0)  # very slow: never below the floor
+    assert sizer.cap(5_000) == MIN_BLOCK_TXS
+    sizer.record(3, 100.0)  # a tiny block says nothing about txs
+    assert sizer.cap(5_000) == MIN_BLOCK_TXS
