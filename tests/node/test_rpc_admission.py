@@ -1,22 +1,27 @@
 """Admission control at the RPC edge (rpc_admission): tx submissions refused as
 busy, before parsing or signature checks, with retry_after_ms and Retry-After.
 
-Against the fake port of test_rpc_port over ASGI (no process, no socket).
+Against the fake port of test_rpc_port over ASGI (no process, no socket), and
+one node running in this process.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from node_helpers import make_devnet, rpc_client, running_node
 from starlette.testclient import TestClient
 from test_rpc_port import FakeNode, as_port, signed_tx
 
+from wattchain.crypto import PrivateKey
 from wattchain.node import rpc as rpc_module
 from wattchain.node.block_sizer import MIN_BLOCK_TXS, BlockSizer
+from wattchain.node.config import NodeConfig
 from wattchain.node.rpc import build_app
 from wattchain.node.rpc_admission import Busy, TxAdmission
 from wattchain.node.rpc_errors import SERVER_BUSY
@@ -152,3 +157,41 @@ def test_the_block_cap_follows_the_measured_execution_time() -> None:
     assert sizer.cap(5_000) == MIN_BLOCK_TXS
     sizer.record(3, 100.0)  # a tiny block says nothing about txs
     assert sizer.cap(5_000) == MIN_BLOCK_TXS
+
+
+# -- a real node in this process ------------------------------------------------------
+
+
+async def test_a_busy_node_verifies_no_signature(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def configure(config: NodeConfig) -> None:
+        config.mempool.max_txs = 10  # high-water mark: 8 pending txs
+
+    devnet = make_devnet(tmp_path / "home", configure)
+    async with running_node(devnet) as node, rpc_client(node) as rpc:
+        verified: list[int] = []
+        vm_class = type(node.chain.vm)
+        one, many = vm_class.verify_signature, vm_class.verify_signatures
+        monkeypatch.setattr(vm_class, "verify_signature",
+                            lambda vm, stx: (verified.append(1), one(vm, stx))[1])
+        monkeypatch.setattr(vm_class, "verify_signatures",
+                            lambda vm, stxs, threads=1: (verified.append(len(stxs)),
+                                                         many(vm, stxs, threads))[1])
+        recipient = PrivateKey(b"\x44" * 32).address
+
+        def batch(first: int, count: int) -> list[dict[str, Any]]:
+            return [{"jsonrpc": "2.0", "id": n, "method": "broadcast_tx_sync",
+                     "params": {"tx": base64.b64encode(
+                         devnet.transfer(n, recipient, 1).raw).decode()}}
+                    for n in range(first, first + count)]
+
+        admitted = await rpc.post(batch(0, 8))
+        assert [a["result"]["code"] for a in admitted.json()] == [0] * 8
+        assert sum(verified) == 8
+        refused = await rpc.post(batch(8, 5))
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        assert_busy(refused.json())
+        assert sum(verified) == 8  # the refused batch cost no signature check
+        assert len(node.chain.mempool) == 8
+        assert "result" in (await rpc.request("status"))  # other calls are served

@@ -186,7 +186,7 @@ class JsonRpcServer:
     async def http_post(self, request: Request) -> Response:
         client = request.client.host if request.client else "unknown"
         if not self.limiter.allow(client):
-            return _json(error_response(None, RpcError(RATE_LIMITED, "Too many requests")), 429)
+            return _rate_limited()
         try:
             body = await self._read_body(request)
         except ClientDisconnect:
@@ -237,7 +237,7 @@ class JsonRpcServer:
         method = request.path_params["method"]
         client = request.client.host if request.client else "unknown"
         if not self.limiter.allow(client):
-            return _json(error_response(None, RpcError(RATE_LIMITED, "Too many requests")), 429)
+            return _rate_limited()
         params: dict[str, Any] = {}
         for key, value in request.query_params.items():
             number = parse_int_text(value)
@@ -308,6 +308,12 @@ class JsonRpcServer:
 
 
 _HTTP_STATUS = {TOO_LARGE: 413, TIMEOUT: 408}
+
+
+def _rate_limited() -> Response:
+    response = _json(error_response(None, RpcError(RATE_LIMITED, "Too many requests")), 429)
+    response.headers["Retry-After"] = "1"  # the bucket refills within a second
+    return response
 
 
 def _client_name(websocket: WebSocket) -> str:
