@@ -20,7 +20,7 @@ from test_rpc_port import FakeNode, as_port, signed_tx
 
 from wattchain.crypto import PrivateKey
 from wattchain.node import rpc as rpc_module
-from wattchain.node.block_sizer import MIN_BLOCK_TXS, BlockSizer
+from wattchain.node.block_sizer import MIN_BLOCK_TXS, MIN_HIGH_WATER, BlockSizer
 from wattchain.node.config import NodeConfig
 from wattchain.node.rpc import build_app
 from wattchain.node.rpc_admission import Busy, TxAdmission
@@ -131,6 +131,17 @@ def test_the_high_water_mark() -> None:
         pass  # no tx in the body: no admission at all
 
 
+def test_the_high_water_mark_is_a_second_of_the_commit_rate() -> None:
+    sizer = BlockSizer(budget_ms=500)
+    for second in range(30):
+        sizer.record_commit(3_000, float(second))  # 3,000 txs a second
+    assert 2_900 <= sizer.high_water(50_000) <= 3_000
+    assert sizer.high_water(1_000) == 800  # never above 80 % of the pool
+    for second in range(30, 60):
+        sizer.record_commit(0, float(second))  # idle: the floor
+    assert sizer.high_water(50_000) == MIN_HIGH_WATER
+
+
 def test_a_busy_websocket_submission_gets_the_error() -> None:
     node = FakeNode()
     node.mempool.high_water = 0
@@ -148,7 +159,7 @@ def test_the_block_cap_follows_the_measured_execution_time() -> None:
     assert sizer.cap(5_000) == 5_000  # nothing measured yet
     sizer.record(1_000, 0.5)  # 0.5 ms a tx: 1,000 fit in 500 ms
     assert sizer.cap(5_000) == 1_000
-    assert sizer.high_water(5_000, 50_000) == 4 * 1_000
+    assert sizer.high_water(50_000) == MIN_HIGH_WATER  # no commit rate measured yet
     for _ in range(30):
         sizer.record(1_000, 0.05)  # faster now: the cap grows to the protocol's limit
     assert sizer.cap(5_000) == 5_000

@@ -156,7 +156,7 @@ class Chain:
         if self.sizer is None:
             self.mempool.high_water = max_pool * 8 // 10
         else:
-            self.mempool.high_water = self.sizer.high_water(self.params.max_block_txs, max_pool)
+            self.mempool.high_water = self.sizer.high_water(max_pool)
 
     def validate_proposal(self, block: Block, expected_time_ms: int | None = None) -> None:
         """Raise InvalidBlock unless ``block`` may follow the tip. The caller checks
@@ -213,7 +213,9 @@ class Chain:
             self.params = load_params(self.state)
             self._load_validators()
         if self.sizer is not None:
-            self.sizer.record(len(txs), time.perf_counter() - started)
+            finished = time.perf_counter()
+            self.sizer.record(len(txs), finished - started)
+            self.sizer.record_commit(len(txs), finished)
             self._set_high_water()
         return CommittedBlock(block, txs, result, self.tip)
 
