@@ -6,7 +6,7 @@ chain does (open loop), as a busy gateway would: JSON-RPC batches of up to
 per validator, every tx signed and encoded before the window. A watcher follows
 node0's blocks and stamps each tx with the time its block appeared, giving
 submission-to-commit latency of the txs the node admitted. A batch refused as
-busy (HTTP 503, JSON-RPC -32009) is sent again after its Retry-After, as a
+busy (HTTP 503, JSON-RPC -32009) is sent again after its retry_after_ms, as a
 well-behaved gateway would (its senders' later nonces depend on it), so an
 overloaded testnet holds the generator back instead of queueing without end.
 CPU use per node comes from /proc.
@@ -217,10 +217,19 @@ def _offer_to(node: int, url: str, ticks: list[list[Request]], started: float,
                     if answer.status_code != 503:
                         break
                     busy[node] += 1  # refused as busy: nothing was admitted; wait as told
-                    time.sleep(float(answer.headers.get("retry-after", "1")))
+                    time.sleep(retry_after_s(answer))
                 for tx_hash in hashes:
                     submitted_at[tx_hash] = now
                 accepted[node] += answer.content.count(b'"code":0,')
+
+
+def retry_after_s(answer: httpx.Response) -> float:
+    """How long a busy answer asks to wait: its retry_after_ms (finer than the
+    whole seconds of the Retry-After header), else the header."""
+    try:
+        return float(answer.json()["error"]["data"]["retry_after_ms"]) / 1000
+    except (ValueError, KeyError, TypeError):
+        return float(answer.headers.get("retry-after", "1"))
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -48,7 +48,7 @@ class RpcConfig:
     # Admission of txs (README, JSON-RPC, Server busy): txs being checked or awaited
     max_inflight_txs_per_client: int = 1_000
     max_inflight_txs: int = 10_000  # ... over all clients
-    busy_retry_after_ms: int = 1_000  # what a busy refusal tells the client to wait
+    busy_retry_after_ms: int = 250  # what a busy refusal tells the client to wait (~a block)
 
 
 @dataclass
