@@ -134,14 +134,13 @@ def test_the_high_water_mark() -> None:
 
 def test_the_high_water_mark_is_a_second_of_the_commit_rate() -> None:
     sizer = BlockSizer(budget_ms=500)
-    sizer.record(1_000, 0.25)  # a cap of 2,000 txs
     for second in range(30):
         sizer.record_commit(3_000, float(second))  # 3,000 txs a second
-    assert 2_900 <= sizer.high_water(5_000, 50_000) <= 3_000
-    assert sizer.high_water(5_000, 1_000) == 800  # never above 80 % of the pool
+    assert 2_900 <= sizer.high_water(50_000) <= 3_000
+    assert sizer.high_water(1_000) == 800  # never above 80 % of the pool
     for second in range(30, 60):
-        sizer.record_commit(0, float(second))  # idle: one block of the cap remains
-    assert sizer.high_water(5_000, 50_000) == 2_000
+        sizer.record_commit(0, float(second))  # idle: the floor
+    assert sizer.high_water(50_000) == MIN_HIGH_WATER
 
 
 def test_the_block_cap_follows_the_measured_execution_time() -> None:
@@ -149,14 +148,13 @@ def test_the_block_cap_follows_the_measured_execution_time() -> None:
     assert sizer.cap(5_000) == 5_000  # nothing measured yet
     sizer.record(1_000, 0.5)  # 0.5 ms a tx: 1,000 fit in 500 ms
     assert sizer.cap(5_000) == 1_000
-    assert sizer.high_water(500, 50_000) == MIN_HIGH_WATER  # no commit rate measured yet
+    assert sizer.high_water(50_000) == MIN_HIGH_WATER  # no commit rate measured yet
     for _ in range(30):
         sizer.record(1_000, 0.05)  # faster now: the cap grows to the protocol's limit
     assert sizer.cap(5_000) == 5_000
     for _ in range(30):
         sizer.record(1_000, 100.0)  # very slow: never below the floor
     assert sizer.cap(5_000) == MIN_BLOCK_TXS
-    assert sizer.high_water(5_000, 50_000) == MIN_HIGH_WATER
     sizer.record(3, 100.0)  # a tiny block says nothing about txs
     assert sizer.cap(5_000) == MIN_BLOCK_TXS
 

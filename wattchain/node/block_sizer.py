@@ -11,9 +11,10 @@ alone, so validators never disagree because their clocks or loads differ.
 It also measures the chain's commit rate (txs per second between commits)
 and sets the mempool's high-water mark for RPC admission at ``QUEUE_SECONDS``
 of it, so an admitted tx waits about that long in the pool, not a queue of
-minutes. The mark is never below one block of the current cap, so the pool
-can always fill the next proposal and the measured rate (and the mark) grows
-with the offered load until the chain's capacity is reached.
+minutes. A pool allowed to hold one second of the rate fills the next block;
+blocks come faster than once a second while the chain keeps up, so the
+measured rate (and the mark) grows with the offered load until the chain's
+capacity is reached.
 """
 
 from __future__ import annotations
@@ -56,10 +57,7 @@ class BlockSizer:
         fits = int(self.budget_s / self.seconds_per_tx)
         return max(min(MIN_BLOCK_TXS, max_block_txs), min(fits, max_block_txs))
 
-    def high_water(self, max_block_txs: int, max_pool_txs: int) -> int:
-        """The mempool size at which RPC refuses new txs as busy: a second of the
-        commit rate, but at least one block of the current cap (so the pool can
-        always fill the next proposal, and the measured rate can grow)."""
-        queue = max(MIN_HIGH_WATER, self.cap(max_block_txs),
-                    int(QUEUE_SECONDS * self.commit_rate))
+    def high_water(self, max_pool_txs: int) -> int:
+        """The mempool size at which RPC refuses new txs as busy."""
+        queue = max(MIN_HIGH_WATER, int(QUEUE_SECONDS * self.commit_rate))
         return min(max_pool_txs * 8 // 10, queue)

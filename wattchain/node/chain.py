@@ -156,8 +156,7 @@ class Chain:
         if self.sizer is None:
             self.mempool.high_water = max_pool * 8 // 10
         else:
-            self.mempool.high_water = self.sizer.high_water(self.params.max_block_txs,
-                                                              max_pool)
+            self.mempool.high_water = self.sizer.high_water(max_pool)
 
     def validate_proposal(self, block: Block, expected_time_ms: int | None = None) -> None:
         """Raise InvalidBlock unless ``block`` may follow the tip. The caller checks
