@@ -5,7 +5,11 @@ chain does (open loop), as a busy gateway would: JSON-RPC batches of up to
 100 broadcast_tx_sync calls, spread over the validators, one sender thread
 per validator, every tx signed and encoded before the window. A watcher follows
 node0's blocks and stamps each tx with the time its block appeared, giving
-submission-to-commit latency. CPU use per node comes from /proc.
+submission-to-commit latency of the txs the node admitted. A batch refused as
+busy (HTTP 503, JSON-RPC -32009) is sent again after its retry_after_ms, as a
+well-behaved gateway would (its senders' later nonces depend on it), so an
+overloaded testnet holds the generator back instead of queueing without end.
+CPU use per node comes from /proc.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class RateResult:
     p99_ms: float
     cpu_percent_per_node: list[float]
     cpu_percent_generator: float
+    busy_refusals: int = 0  # batches refused as busy (each sent again later)
 
     def to_json(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -177,24 +182,26 @@ def prepare(txs: list[tuple[int, bytes]], rate: int, nodes: int) -> list[list[Re
 
 
 def offer(urls: list[str], ticks: list[list[Request]],
-          submitted_at: dict[str, float]) -> tuple[int, float]:
+          submitted_at: dict[str, float]) -> tuple[int, float, int]:
     """Send each tick's batches on schedule (open loop), one sender thread per
     validator so a slow answer from one never holds back the others; return
-    (accepted, seconds)."""
+    (accepted, seconds, busy refusals)."""
     started = time.monotonic() + 0.05
     accepted = [0] * len(urls)
+    busy = [0] * len(urls)
     threads = [threading.Thread(target=_offer_to, daemon=True,
-                                args=(node, urls[node], ticks, started, submitted_at, accepted))
+                                args=(node, urls[node], ticks, started, submitted_at,
+                                      accepted, busy))
                for node in range(len(urls))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(accepted), time.monotonic() - started
+    return sum(accepted), time.monotonic() - started, sum(busy)
 
 
 def _offer_to(node: int, url: str, ticks: list[list[Request]], started: float,
-              submitted_at: dict[str, float], accepted: list[int]) -> None:
+              submitted_at: dict[str, float], accepted: list[int], busy: list[int]) -> None:
     headers = {"content-type": "application/json"}
     with httpx.Client(timeout=30) as client:
         for tick, requests in enumerate(ticks):
@@ -204,11 +211,25 @@ def _offer_to(node: int, url: str, ticks: list[list[Request]], started: float,
             for target, body, hashes in requests:
                 if target != node:
                     continue
-                now = time.monotonic()
+                while True:
+                    now = time.monotonic()
+                    answer = client.post(url, content=body, headers=headers)
+                    if answer.status_code != 503:
+                        break
+                    busy[node] += 1  # refused as busy: nothing was admitted; wait as told
+                    time.sleep(retry_after_s(answer))
                 for tx_hash in hashes:
                     submitted_at[tx_hash] = now
-                answer = client.post(url, content=body, headers=headers).content
-                accepted[node] += answer.count(b'"code":0,')
+                accepted[node] += answer.content.count(b'"code":0,')
+
+
+def retry_after_s(answer: httpx.Response) -> float:
+    """How long a busy answer asks to wait: its retry_after_ms (finer than the
+    whole seconds of the Retry-After header), else the header."""
+    try:
+        return float(answer.json()["error"]["data"]["retry_after_ms"]) / 1000
+    except (ValueError, KeyError, TypeError):
+        return float(answer.headers.get("retry-after", "1"))
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -235,7 +256,7 @@ def run_rates(rates: list[int], seconds: float, base_port: int = 46000) -> list[
                 cpu_before = [cpu_seconds(p.pid) for p in net.processes]
                 generator_before = time.process_time()
                 began = time.monotonic()
-                accepted, offered_for = offer(net.urls(), ticks, submitted_at)
+                accepted, offered_for, busy = offer(net.urls(), ticks, submitted_at)
                 drain_deadline = time.monotonic() + 30
                 while time.monotonic() < drain_deadline and len(
                         set(submitted_at) & set(watcher.committed_at)) < accepted:
@@ -257,7 +278,7 @@ def run_rates(rates: list[int], seconds: float, base_port: int = 46000) -> list[
                                           len(latencies) / span,
                                           steady / max(offered_for - warm, 1e-9),
                                           percentile(latencies, 0.5),
-                                          percentile(latencies, 0.99), cpu, generator))
+                                          percentile(latencies, 0.99), cpu, generator, busy))
                 time.sleep(1.0)
         finally:
             net.stop()

@@ -35,6 +35,18 @@ def test_quick_bench_runs_every_section(tmp_path: Path) -> None:
     assert "ratio to verify ceiling" in finished.stdout  # the table, with ratios
 
 
+def test_quick_overload_section_reports_three_points(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--only", "overload",
+         "--json", str(out)], cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    figures = json.loads(out.read_text())["results"]["overload"]
+    for factor in (1, 2, 4):
+        assert figures[f"x{factor}_committed_per_s"] > 0
+        assert figures[f"x{factor}_busy_refusals"] >= 0
+
+
 def test_unknown_section_is_refused() -> None:
     finished = subprocess.run(
         [sys.executable, str(REPO / "bench" / "run.py"), "--only", "nope"],

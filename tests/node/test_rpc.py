@@ -473,6 +473,7 @@ async def test_too_many_requests_get_429(tmp_path: Path) -> None:
         assert 429 in statuses
         limited = next(r for r in responses if r.status_code == 429)
         assert limited.json()["error"]["code"] == RATE_LIMITED
+        assert limited.headers["retry-after"] == "1"
         assert (await rpc.get("/status")).status_code == 429
         assert (await rpc.get("/metrics")).status_code == 200  # scrapes are not limited
 

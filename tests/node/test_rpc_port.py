@@ -99,6 +99,7 @@ class FakeMempool:
     def __init__(self) -> None:
         self.pending: dict[bytes, bytes] = {}
         self.size_bytes = 0
+        self.high_water = 1_000
 
     def __len__(self) -> int:
         return len(self.pending)

@@ -24,7 +24,7 @@ def bench(
         "--json", help="Also write the figures to this file.")] = None,
     only: Annotated[str | None, typer.Option(
         "--only", help="Comma-separated sections: verify, vm, rpc, sync, testnet, clearing, "
-        "metering.")] = None,
+        "metering, flood, overload (not run by default).")] = None,
 ) -> None:
     """Measure WattChain on this machine: the one-core verify ceiling, the vm,
     RPC, block sync, a 4-validator testnet, clearing and metering."""

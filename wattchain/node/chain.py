@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from wattchain.modules.chain import Validator, load_validators, validators_hash
 from wattchain.modules.chain.evidence import verify_evidence
 from wattchain.modules.chain.keeper import validators_since
 from wattchain.modules.chain.keys import LAST_VALIDATORS_KEY
+from wattchain.node.block_sizer import BlockSizer
 from wattchain.node.integrity import check_tip
 from wattchain.node.mempool import Mempool, MempoolLimits
 from wattchain.node.store import BlockStore, ChainTip
@@ -67,13 +69,17 @@ def genesis_hash(genesis: Genesis) -> bytes:
 
 class Chain:
     def __init__(self, db_path: Path, genesis: Genesis,
-                 mempool_limits: MempoolLimits | None = None) -> None:
+                 mempool_limits: MempoolLimits | None = None,
+                 block_budget_ms: int | None = None) -> None:
+        """``block_budget_ms``: cap proposals at what executes and commits in this
+        long (``BlockSizer``); None proposes up to ``max_block_txs`` always."""
         self.genesis = genesis
         self.chain_id = genesis.chain_id
         self.vm = build_vm()
         self.store = BlockStore(db_path)
         self.state = self.store.state
         self.mempool = Mempool(self.vm, mempool_limits)
+        self.sizer = BlockSizer(block_budget_ms) if block_budget_ms is not None else None
         try:
             self._open(genesis)
         except BaseException:
@@ -92,6 +98,7 @@ class Chain:
             self.store.init_genesis(genesis_hash(genesis), [], b"", 0, 0)  # checks the match
         self.tip = self.store.tip()
         self.params: ChainParams = load_params(self.state)
+        self._set_high_water()
         self._load_validators()
         self.tip = check_tip(self.store, self.chain_id, genesis.initial_height,
                              self.validators_of_last_height())
@@ -131,7 +138,7 @@ class Chain:
 
     def propose_block(self, height: int, time_ms: int, proposer: bytes,
                       last_commit: Commit | None, evidence: list[bytes] | None = None) -> Block:
-        txs = self.mempool.reap(self.params.max_block_txs, self.params.max_block_bytes)
+        txs = self.mempool.reap(self.block_cap(), self.params.max_block_bytes)
         header = Header(
             chain_id=self.chain_id,
             height=height,
@@ -144,6 +151,21 @@ class Chain:
             last_commit_hash=last_commit.hash() if last_commit is not None else b"",
         )
         return Block(header, [stx.raw for stx in txs], last_commit, list(evidence or []))
+
+    def block_cap(self) -> int:
+        """How many txs this node proposes at most now (local timing may lower it;
+        ``validate_proposal`` checks only the protocol's ``max_block_txs``)."""
+        if self.sizer is None:
+            return self.params.max_block_txs
+        return self.sizer.cap(self.params.max_block_txs)
+
+    def _set_high_water(self) -> None:
+        """The mempool size at which RPC refuses txs as busy (``rpc_admission``)."""
+        max_pool = self.mempool.limits.max_txs
+        if self.sizer is None:
+            self.mempool.high_water = max_pool * 8 // 10
+        else:
+            self.mempool.high_water = self.sizer.high_water(max_pool)
 
     def validate_proposal(self, block: Block, expected_time_ms: int | None = None) -> None:
         """Raise InvalidBlock unless ``block`` may follow the tip. The caller checks
@@ -183,6 +205,7 @@ class Chain:
 
     def finalize_and_commit(self, block: Block, commit: Commit) -> CommittedBlock:
         """Execute ``block`` and persist it with ``commit`` in one atomic batch."""
+        started = time.perf_counter()
         tx_ids = [sha256(raw) for raw in block.txs]
         if block.header.tx_root != merkle_root(tx_ids):
             raise InvalidBlock(f"block {block.header.height}: tx root mismatch")
@@ -198,6 +221,11 @@ class Chain:
         if any(key.startswith(b"chain/") for key, _ in result.writes):
             self.params = load_params(self.state)
             self._load_validators()
+        if self.sizer is not None:
+            finished = time.perf_counter()
+            self.sizer.record(len(txs), finished - started)
+            self.sizer.record_commit(len(txs), finished)
+            self._set_high_water()
         return CommittedBlock(block, txs, result, self.tip)
 
     def _verify_unpooled(self, txs: list[SignedTx | bytes]) -> set[bytes]:

@@ -45,6 +45,10 @@ class RpcConfig:
     max_websocket_message_bytes: int = 1_000_000
     websocket_idle_timeout_s: int = 300  # closed when no message and no subscription this long
     websocket_send_queue: int = 1_000  # messages queued for a slow reader before it is dropped
+    # Admission of txs (README, JSON-RPC, Server busy): txs being checked or awaited
+    max_inflight_txs_per_client: int = 1_000
+    max_inflight_txs: int = 10_000  # ... over all clients
+    busy_retry_after_ms: int = 250  # what a busy refusal tells the client to wait (~a block)
 
 
 @dataclass

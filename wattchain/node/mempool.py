@@ -111,6 +111,8 @@ class Mempool:
         self.by_sender: dict[bytes, SenderQueue] = {}
         self.ready: dict[bytes, None] = {}  # senders whose next nonce is pending, in order
         self.size_bytes = 0
+        # RPC refuses txs as busy from this size on (the chain sets it; rpc_admission)
+        self.high_water = self.limits.max_txs * 8 // 10
         self.height = 0  # the next block's height, as of the last check_tx or update
         self.on_evict: Callable[[SignedTx, str], None] | None = None
         self._victims: list[VictimEntry] = []  # heap; stale entries are skipped lazily

@@ -76,7 +76,9 @@ class Node:
                                      self.validator_key.address,
                                      self.validator_key.public_key)
         limits = self.config.mempool.limits(cores=min(4, os.cpu_count() or 1))
-        self.chain = Chain(home.db_path, self.genesis, limits)
+        consensus = self.config.consensus
+        budget = min(consensus.timeout_propose_ms, consensus.timeout_prevote_ms) // 2
+        self.chain = Chain(home.db_path, self.genesis, limits, block_budget_ms=budget)
         self.storage_failure: StoreCorrupted | None = None
         self.chain.store.on_failure = self._storage_failed
         try:

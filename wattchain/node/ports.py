@@ -77,6 +77,7 @@ class MempoolReader(Protocol):
     """The pending txs, as far as RPC may look."""
 
     size_bytes: int
+    high_water: int  # RPC refuses txs as busy from this many pending on
 
     def __len__(self) -> int: ...
 

@@ -30,6 +30,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from wattchain.node.ports import RpcPort
+from wattchain.node.rpc_admission import Busy, TxAdmission
 from wattchain.node.rpc_connections import ConnectionLimiter, serve_limited
 from wattchain.node.rpc_errors import (
     INTERNAL_ERROR,
@@ -104,6 +105,9 @@ class JsonRpcServer:
         self.settings = node.rpc_config
         self.methods = RpcMethods(node)
         self.limiter = RateLimiter(self.settings.rate_limit_per_second)
+        self.admission = TxAdmission(node.mempool, self.settings.max_inflight_txs_per_client,
+                                     self.settings.max_inflight_txs,
+                                     self.settings.busy_retry_after_ms)
 
     # -- dispatch -----------------------------------------------------------
 
@@ -182,7 +186,7 @@ class JsonRpcServer:
     async def http_post(self, request: Request) -> Response:
         client = request.client.host if request.client else "unknown"
         if not self.limiter.allow(client):
-            return _json(error_response(None, RpcError(RATE_LIMITED, "Too many requests")), 429)
+            return _rate_limited()
         try:
             body = await self._read_body(request)
         except ClientDisconnect:
@@ -191,7 +195,10 @@ class JsonRpcServer:
         except RpcError as error:
             return _json(error_response(None, error), _HTTP_STATUS.get(error.code, 200))
         try:
-            answer = await self.dispatch(parse_json(body))
+            with self.admission.admitted(client, body):  # before parsing: refusing is cheap
+                answer = await self.dispatch(parse_json(body))
+        except Busy as busy:
+            return self._busy(busy)
         except RpcError as error:  # a parse error
             return _json(error_response(None, error))
         except Exception:  # outside any one call (a batch's preverify): still no 500
@@ -200,6 +207,12 @@ class JsonRpcServer:
         if answer is None:
             return Response(status_code=204)
         return _json(answer)
+
+    def _busy(self, busy: Busy) -> Response:
+        self.node.metrics.rpc_errors.labels(str(busy.code)).inc()
+        response = _json(error_response(None, busy), 503)
+        response.headers["Retry-After"] = busy.retry_after_header()
+        return response
 
     async def _read_body(self, request: Request) -> bytes:
         """The whole body, within the size limit and the body timeout (else RpcError)."""
@@ -224,7 +237,7 @@ class JsonRpcServer:
         method = request.path_params["method"]
         client = request.client.host if request.client else "unknown"
         if not self.limiter.allow(client):
-            return _json(error_response(None, RpcError(RATE_LIMITED, "Too many requests")), 429)
+            return _rate_limited()
         params: dict[str, Any] = {}
         for key, value in request.query_params.items():
             number = parse_int_text(value)
@@ -282,17 +295,25 @@ class JsonRpcServer:
                 connection.send(error_response(None, RpcError(
                     TOO_LARGE, "Request too large", f"the message limit is {limit} bytes")))
                 continue
+            client = websocket.client.host if websocket.client else "unknown"
             try:
-                payload = parse_json(text)
-            except RpcError as error:
+                with self.admission.admitted(client, text):
+                    answer = await self.dispatch(parse_json(text), websocket=connection)
+            except RpcError as error:  # busy, or a parse error
+                self.node.metrics.rpc_errors.labels(str(error.code)).inc()
                 connection.send(error_response(None, error))
                 continue
-            answer = await self.dispatch(payload, websocket=connection)
             if answer is not None:
                 connection.send(answer)
 
 
 _HTTP_STATUS = {TOO_LARGE: 413, TIMEOUT: 408}
+
+
+def _rate_limited() -> Response:
+    response = _json(error_response(None, RpcError(RATE_LIMITED, "Too many requests")), 429)
+    response.headers["Retry-After"] = "1"  # the bucket refills within a second
+    return response
 
 
 def _client_name(websocket: WebSocket) -> str:

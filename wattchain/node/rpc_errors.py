@@ -15,6 +15,7 @@ NOT_FOUND = -32002
 RATE_LIMITED = -32005
 TOO_LARGE = -32006
 STORAGE_ERROR = -32008  # the node's database failed to read; the operator must look
+SERVER_BUSY = -32009  # tx submission refused under load; data.retry_after_ms says when to retry
 
 
 class RpcError(Exception):
